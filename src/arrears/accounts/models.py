@@ -1,0 +1,43 @@
+"""Users, roles and teams. A user's role decides what they may do; their team decides which portfolios they see."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COLLECTOR = "collector", _("Collector")
+    TEAM_LEAD = "team_lead", _("Team lead")
+    LEGAL = "legal", _("Legal")
+    MANAGER = "manager", _("Manager")
+    COMPLIANCE = "compliance", _("Compliance")
+    ADMIN = "admin", _("Administrator")
+
+
+class Team(models.Model):
+    """A collection or legal team. `lenders` scopes which referring parties' portfolios the team works."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    lenders = models.JSONField(_("lenders"), default=list, blank=True, help_text=_("Empty means every lender."))
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.COLLECTOR)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username

@@ -1,0 +1,34 @@
+"""What each role may do, as data. Views and services ask `can(user, capability)`; nothing checks role names."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+
+from arrears.accounts.models import Role, User
+
+VIEW_ALL_PORTFOLIOS = "view_all_portfolios"
+VIEW_FULL_PII = "view_full_pii"
+IMPORT_PORTFOLIO = "import_portfolio"
+EXPORT_PORTFOLIO = "export_portfolio"
+MANAGE_SETTINGS = "manage_settings"
+VIEW_AUDIT = "view_audit"
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.COLLECTOR: frozenset(),
+    Role.TEAM_LEAD: frozenset({EXPORT_PORTFOLIO}),
+    Role.LEGAL: frozenset({VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII}),
+    Role.MANAGER: frozenset({VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, IMPORT_PORTFOLIO, EXPORT_PORTFOLIO, VIEW_AUDIT}),
+    Role.COMPLIANCE: frozenset({VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, VIEW_AUDIT}),
+    Role.ADMIN: frozenset(
+        {VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, IMPORT_PORTFOLIO, EXPORT_PORTFOLIO, MANAGE_SETTINGS, VIEW_AUDIT}
+    ),
+}
+
+
+def can(user: User | AnonymousUser, capability: str) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    assert isinstance(user, User)
+    return capability in ROLE_CAPABILITIES.get(user.role, frozenset())
