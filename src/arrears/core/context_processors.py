@@ -1,25 +1,50 @@
-"""Navigation for the UI shell: the areas of the product, marked active by URL prefix."""
+"""Context for every page of the UI shell: the navigation and what the signed-in user may do."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from arrears.accounts import roles
+
+
+class NavItem(NamedTuple):
+    url_name: str
+    label: Promise
+    prefix: str | None  # the URL prefix that marks the item active; None: only its exact URL
+
+
 NAV_ITEMS = [
-    ("home", _("Workbench"), "工作台"),
-    ("cases", _("Cases"), "案件"),
-    ("portfolio:loan_list", _("Loans"), "贷款"),
-    ("legal", _("Legal"), "法务"),
-    ("reports", _("Reports"), "报表"),
-    ("settings", _("Settings"), "设置"),
+    NavItem("home", _("Workbench"), None),  # 工作台
+    NavItem("cases", _("Cases"), "/cases/"),  # 案件
+    NavItem("portfolio:loan_list", _("Loans"), "/portfolio/"),  # 贷款
+    NavItem("legal", _("Legal"), "/legal/"),  # 法务
+    NavItem("reports", _("Reports"), "/reports/"),  # 报表
+    NavItem("settings", _("Settings"), "/settings/"),  # 设置
 ]
+
+# Capabilities templates may ask about as `{% if can.import_portfolio %}`.
+TEMPLATE_CAPABILITIES = (
+    roles.VIEW_ALL_PORTFOLIOS,
+    roles.VIEW_FULL_PII,
+    roles.IMPORT_PORTFOLIO,
+    roles.EXPORT_PORTFOLIO,
+    roles.MANAGE_SETTINGS,
+    roles.VIEW_AUDIT,
+)
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
+    path = request.path
     items = []
-    for name, label, _zh in NAV_ITEMS:
-        url = reverse(name)
-        active = request.path == url if url == "/" else request.path.startswith(url)
-        items.append({"url": url, "label": label, "active": active})
-    return {"nav_items": items}
+    for item in NAV_ITEMS:
+        url = reverse(item.url_name)
+        active = path == url or (item.prefix is not None and path.startswith(item.prefix))
+        items.append({"url": url, "label": item.label, "active": active})
+    user = getattr(request, "user", None)
+    can = {cap: user is not None and roles.can(user, cap) for cap in TEMPLATE_CAPABILITIES}
+    return {"nav_items": items, "can": can}

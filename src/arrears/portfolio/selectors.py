@@ -13,7 +13,7 @@ from arrears.accounts.selectors import visible_loans
 from arrears.core.errors import NotFound
 from arrears.core.masking import mask_id_number, mask_phone
 from arrears.core.money import format_fen
-from arrears.portfolio.models import Loan
+from arrears.portfolio.models import ImportRun, Loan
 
 
 def search_loans(
@@ -69,6 +69,30 @@ def portfolio_summary(user: User | AnonymousUser) -> dict[str, Any]:
         "borrowers": totals["borrowers"] or 0,
         "principal": totals["principal"] or 0,
     }
+
+
+def loan_provinces(user: User | AnonymousUser) -> list[str]:
+    """The borrower provinces present in the user's visible portfolio, for the loan list's filter."""
+    values = (
+        visible_loans(user)
+        .exclude(borrower__province="")
+        .values_list("borrower__province", flat=True)
+        .distinct()
+        .order_by("borrower__province")
+    )
+    return list(values)
+
+
+def recent_import_runs(limit: int = 20) -> list[ImportRun]:
+    """The latest import runs, newest first. Only for users who may import (the caller checks)."""
+    return list(ImportRun.objects.select_related("started_by").order_by("-started_at", "-pk")[:limit])
+
+
+def get_import_run(run_id: int) -> ImportRun:
+    run = ImportRun.objects.select_related("started_by").filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"import run {run_id} not found", run_id=run_id)
+    return run
 
 
 def shows_full_pii(user: User | AnonymousUser) -> bool:

@@ -1,0 +1,227 @@
+"""Bulk reads and writes of portfolio tables: set-based, never one query per row.
+
+Writes go through a staging path per backend: PostgreSQL COPYs rows into a temporary table and upserts from it
+in one statement; SQLite upserts with `executemany`. Values are canonicalised (fen integers, rate millionths,
+ISO dates, canonical JSON) so that comparing a file with the database finds exactly the rows that changed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import polars as pl
+from django.db import connection
+
+from arrears.portfolio.interchange.spec import FileSpec, Kind
+from arrears.portfolio.schedules import RATE_SCALE
+
+FETCH = 100_000
+COPY_CHUNK = 200_000
+SQLITE_BATCH = 50_000
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+def _fetch(sql: str, params: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    frames = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(FETCH):
+            frames.append(pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None))
+    if not frames:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def distinct_values(table: str, column: str) -> pl.Series:
+    frame = _fetch(f"SELECT DISTINCT {q(column)} FROM {q(table)}", [], {column: pl.String})
+    return frame[column].cast(pl.String)
+
+
+def table_is_empty(table: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {q(table)} LIMIT 1")
+        return cursor.fetchone() is None
+
+
+def target_dtypes(spec: FileSpec) -> dict[str, Any]:
+    kinds = {
+        Kind.MONEY: pl.Int64, Kind.RATE: pl.Int64, Kind.DATE: pl.Date, Kind.INT: pl.Int64, Kind.BOOL: pl.Boolean,
+    }
+    dtypes: dict[str, Any] = {c.target: kinds.get(c.kind, pl.String) for c in spec.columns}
+    dtypes["extra"] = pl.String
+    for name in spec.derived:
+        dtypes[name] = pl.Boolean
+    return dtypes
+
+
+def read_rows(spec: FileSpec) -> pl.DataFrame:
+    """Every row of a portfolio table in the canonical form that `to_target` gives an import."""
+    dtypes = target_dtypes(spec)
+    rate_columns = {c.target for c in spec.columns if c.kind == Kind.RATE}
+    select = []
+    for name in dtypes:
+        if name in rate_columns:
+            select.append(f"CAST(ROUND({q(name)} * {RATE_SCALE}) AS BIGINT)")
+        elif name == "extra" and is_postgres():
+            select.append(f"CAST({q(name)} AS TEXT)")
+        else:
+            select.append(q(name))
+    if spec.has_surrogate_id:
+        select.append(q("id"))
+        dtypes = {**dtypes, "id": pl.Int64}
+    frame = _fetch(f"SELECT {', '.join(select)} FROM {q(spec.table)}", [], dtypes)
+    casts = []
+    for name, dtype in dtypes.items():
+        if dtype == pl.Date and frame.schema[name] == pl.String:
+            casts.append(pl.col(name).str.to_date("%Y-%m-%d"))
+        else:
+            casts.append(pl.col(name).cast(dtype))
+    frame = frame.with_columns(casts)
+    return frame.with_columns(
+        pl.when(pl.col("extra") == "{}")
+        .then(pl.col("extra"))
+        .otherwise(pl.col("extra").map_elements(canonical_json, return_dtype=pl.String))
+        .alias("extra")
+    )
+
+
+def canonical_json(text: str) -> str:
+    return json.dumps(json.loads(text), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def to_target(spec: FileSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """Validated import rows renamed to table columns, in the canonical form of `read_rows`."""
+    dtypes = target_dtypes(spec)
+    renamed = frame.rename({c.name: c.target for c in spec.columns if c.name != c.target})
+    return renamed.select([pl.col(n).cast(t) for n, t in dtypes.items()])
+
+
+# --- change detection -------------------------------------------------------------------------------------
+
+
+def key_columns(spec: FileSpec) -> list[str]:
+    return [spec.column(k).target for k in spec.key]
+
+
+def classify(spec: FileSpec, new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
+    """`new` with a `_change` column: created, updated or unchanged (compared with `old`)."""
+    keys = key_columns(spec)
+    values = [c for c in new.columns if c not in keys]
+    if old.height == 0:
+        return new.with_columns(pl.lit("created").alias("_change"))
+    joined = new.join(
+        old.select([*keys, *values]).with_columns(pl.lit(True).alias("_found")),
+        on=keys, how="left", suffix="_old", maintain_order="left",
+    )
+    differs = pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"{c}_old")) for c in values])
+    return joined.with_columns(
+        pl.when(pl.col("_found").is_null()).then(pl.lit("created"))
+        .when(differs).then(pl.lit("updated"))
+        .otherwise(pl.lit("unchanged")).alias("_change")
+    ).drop([f"{c}_old" for c in values] + ["_found"])
+
+
+def changed_fields(spec: FileSpec, updated: pl.DataFrame, old: pl.DataFrame) -> Iterator[tuple[str, dict, dict]]:
+    """(object id, before, after) with only the fields that changed: the audit trail of an update."""
+    keys = key_columns(spec)
+    values = [c for c in updated.columns if c not in keys and c != "_change"]
+    joined = updated.join(old, on=keys, how="left", suffix="_old")
+    for row in joined.iter_rows(named=True):
+        object_id = "/".join(str(row[k]) for k in keys)
+        before, after = {}, {}
+        for column in values:
+            if row[column] != row[f"{column}_old"]:
+                before[column] = _jsonable(row[f"{column}_old"])
+                after[column] = _jsonable(row[column])
+        yield object_id, before, after
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+# --- writing ----------------------------------------------------------------------------------------------
+
+
+def _rate_text(column: str) -> pl.Expr:
+    value = pl.col(column)
+    return pl.when(value.is_not_null()).then(
+        pl.format("{}.{}", value // RATE_SCALE, (value % RATE_SCALE).cast(pl.String).str.pad_start(6, "0"))
+    )
+
+
+def _db_ready(spec: FileSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    rates = {c.target for c in spec.columns if c.kind == Kind.RATE}
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if name in rates:
+            exprs.append(_rate_text(name).alias(name))
+        elif dtype == pl.Date:
+            exprs.append(pl.col(name).dt.to_string("%Y-%m-%d"))
+        else:
+            exprs.append(pl.col(name))
+    return frame.select(exprs)
+
+
+def upsert(spec: FileSpec, frame: pl.DataFrame, *, insert_only: bool = False) -> None:
+    """Insert or update `frame`'s rows (table columns) in one set-based pass."""
+    if frame.height == 0:
+        return
+    frame = _db_ready(spec, frame)
+    columns = frame.columns
+    keys = key_columns(spec)
+    updates = [c for c in columns if c not in keys]
+    conflict = (
+        ""
+        if insert_only
+        else f" ON CONFLICT ({', '.join(map(q, keys))}) DO UPDATE SET "
+        + ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in updates)
+    )
+    column_list = ", ".join(map(q, columns))
+    if is_postgres():
+        _pg_upsert(spec.table, frame, column_list, conflict, insert_only)
+    else:
+        sql = f"INSERT INTO {q(spec.table)} ({column_list}) VALUES ({', '.join('?' * len(columns))}){conflict}"
+        frame = frame.with_columns(pl.col(pl.Boolean).cast(pl.Int8))
+        raw = connection.connection
+        for start in range(0, frame.height, SQLITE_BATCH):
+            raw.executemany(sql, frame.slice(start, SQLITE_BATCH).iter_rows())
+
+
+def _pg_upsert(table: str, frame: pl.DataFrame, column_list: str, conflict: str, insert_only: bool) -> None:
+    with connection.cursor() as cursor:
+        target = table
+        if not insert_only:
+            target = f"_import_{table}"
+            cursor.execute(
+                f"CREATE TEMP TABLE {q(target)} ON COMMIT DROP AS SELECT {column_list} FROM {q(table)} WITH NO DATA"
+            )
+        copy_sql = f"COPY {q(target)} ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for start in range(0, frame.height, COPY_CHUNK):
+                buffer = io.BytesIO()
+                frame.slice(start, COPY_CHUNK).write_csv(buffer, include_header=False, null_value="\\N")
+                copy.write(buffer.getvalue())
+        if not insert_only:
+            cursor.execute(f"INSERT INTO {q(table)} ({column_list}) SELECT {column_list} FROM {q(target)}{conflict}")
+            cursor.execute(f"DROP TABLE {q(target)}")
+
+
+def delete_ids(table: str, ids: list[int]) -> None:
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 10_000):
+            chunk = ids[start : start + 10_000]
+            cursor.execute(f"DELETE FROM {q(table)} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)

@@ -1,0 +1,155 @@
+"""Portfolio writes: import and export of the interchange format. Services own the transaction and the audit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.apps import apps
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from arrears.accounts.models import User
+from arrears.audit import services as audit
+from arrears.portfolio.interchange import store
+from arrears.portfolio.interchange.read import ContainerError, open_portfolio
+from arrears.portfolio.interchange.spec import FILES, FileSpec
+from arrears.portfolio.interchange.validate import Report, ValidatedPortfolio, validate_portfolio
+from arrears.portfolio.models import ImportRun
+
+COUNT_KEYS = ("created", "updated", "unchanged")
+
+
+def _model_for(spec: FileSpec) -> type[models.Model]:
+    return next(m for m in apps.get_app_config("portfolio").get_models() if m._meta.db_table == spec.table)
+
+
+def _max_lengths() -> dict[str, dict[str, int]]:
+    lengths: dict[str, dict[str, int]] = {}
+    for spec in FILES:
+        fields = {f.column: f.max_length for f in _model_for(spec)._meta.concrete_fields if f.max_length}
+        lengths[spec.name] = {c.name: fields[c.target] for c in spec.columns if c.target in fields}
+    return lengths
+
+
+def _lookup_payments(ids: list[str]) -> pl.DataFrame:
+    from arrears.portfolio.models import Payment
+
+    rows = list(Payment.objects.filter(pk__in=ids).values_list("payment_id", "loan_id", "amount"))
+    return pl.DataFrame(
+        rows, schema={"payment_id": pl.String, "loan_id": pl.String, "amount": pl.Int64}, orient="row"
+    )
+
+
+def _loans_with_handed_in_schedule() -> pl.Series:
+    """Loans whose schedule rows came from a file. Generated schedules are regenerated on every import, from
+    terms that may have changed, and compare as unchanged when the terms did not."""
+    from arrears.portfolio.models import ScheduleInstallment
+
+    ids = ScheduleInstallment.objects.filter(loan__schedule_generated=False).values_list("loan_id", flat=True)
+    return pl.Series("loan_id", list(ids.distinct()), dtype=pl.String)
+
+
+def _validate(source: Path) -> ValidatedPortfolio:
+    with open_portfolio(source) as sources:
+        return validate_portfolio(
+            sources,
+            existing={
+                "borrowers": store.distinct_values("portfolio_borrower", "borrower_id"),
+                "loans": store.distinct_values("portfolio_loan", "loan_id"),
+            },
+            lookup_payments=_lookup_payments,
+            loans_with_db_schedule=_loans_with_handed_in_schedule(),
+            max_lengths=_max_lengths(),
+        )
+
+
+def _write_file(spec: FileSpec, rows: pl.DataFrame, actor: User | None, run: ImportRun) -> dict[str, int]:
+    new = store.to_target(spec, rows)
+    empty = store.table_is_empty(spec.table)
+    old = pl.DataFrame(schema=store.target_dtypes(spec)) if empty else store.read_rows(spec)
+    classified = store.classify(spec, new, old)
+    counts = {k: classified.filter(pl.col("_change") == k).height for k in COUNT_KEYS}
+    store.upsert(spec, classified.filter(pl.col("_change") != "unchanged").drop("_change"), insert_only=empty)
+    if counts["updated"]:
+        audit.record_many(
+            "portfolio.import.updated", spec.name,
+            store.changed_fields(spec, classified.filter(pl.col("_change") == "updated"), old),
+            actor=actor, note=f"import run {run.pk}",
+        )
+    if spec.name == "schedules" and old.height:
+        # A loan whose schedule came anew keeps no installment the new schedule does not have.
+        keys = store.key_columns(spec)
+        stale = old.join(new.select(keys), on=keys, how="anti").filter(pl.col("loan_id").is_in(new["loan_id"]))
+        store.delete_ids(spec.table, stale["id"].to_list())
+        counts["deleted"] = stale.height
+    return counts
+
+
+def import_portfolio(
+    source: Path,
+    *,
+    skip_invalid: bool = False,
+    actor: User | None = None,
+    source_name: str | None = None,
+) -> ImportRun:
+    """Validate the whole portfolio, then write it in one transaction (or nothing, if anything is invalid and
+    `skip_invalid` is off). Re-importing the same portfolio changes nothing; changed rows are audited."""
+    run = ImportRun.objects.create(
+        started_at=timezone.now(), source=source_name or str(source), started_by=actor, skip_invalid=skip_invalid
+    )
+    try:
+        validated = _validate(Path(source))
+    except ContainerError as exc:
+        report = Report()
+        report.add(Path(source).name, str(exc))
+        return _finish(run, ImportRun.Status.REJECTED, {}, report)
+    report = validated.report
+    if report.count and not skip_invalid:
+        return _finish(run, ImportRun.Status.REJECTED, {}, report)
+
+    counts: dict[str, dict[str, int]] = {}
+    with transaction.atomic():
+        for spec in FILES:
+            rows = validated.valid_rows(spec.name)
+            if rows is None:
+                continue
+            counts[spec.name] = _write_file(spec, rows, actor, run)
+            if spec.name == "schedules":
+                counts[spec.name]["generated"] = validated.generated_schedules.height
+            if vf := validated.files.get(spec.name):
+                skipped = vf.frame.height - rows.height + (
+                    validated.generated_schedules.height if spec.name == "schedules" else 0
+                )
+                if skipped:
+                    counts[spec.name]["skipped"] = skipped
+        audit.record(
+            "portfolio.imported", "import_run", run.pk, actor=actor,
+            after={"source": run.source, "counts": counts, "error_count": report.count},
+        )
+    status = ImportRun.Status.PARTIAL if report.count else ImportRun.Status.SUCCEEDED
+    return _finish(run, status, counts, report)
+
+
+def _finish(run: ImportRun, status: str, counts: dict[str, Any], report: Report) -> ImportRun:
+    run.status = status
+    run.counts = counts
+    run.errors = report.rows()
+    run.error_count = report.count
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "counts", "errors", "error_count", "finished_at"])
+    return run
+
+
+def import_result(run: ImportRun) -> dict[str, Any]:
+    """The `arrears import --json` object (a contract: counts and errors keep their shape)."""
+    return {
+        "counts": run.counts,
+        "errors": run.errors,
+        "error_count": run.error_count,
+        "errors_truncated": run.error_count > len(run.errors),
+        "status": run.status,
+        "import_run": run.pk,
+        "database": connection.vendor,
+    }
