@@ -81,7 +81,7 @@ def _write_file(spec: FileSpec, rows: pl.DataFrame, actor: User | None, run: Imp
     if spec.name == "schedules" and old.height:
         # A loan whose schedule came anew keeps no installment the new schedule does not have.
         keys = store.key_columns(spec)
-        stale = old.join(new.select(keys), on=keys, how="anti").filter(pl.col("loan_id").is_in(new["loan_id"]))
+        stale = old.join(new.select(keys), on=keys, how="anti").filter(pl.col("loan_id").is_in(new["loan_id"].implode()))
         store.delete_ids(spec.table, stale["id"].to_list())
         counts["deleted"] = stale.height
     return counts

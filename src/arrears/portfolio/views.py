@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import csv
 import importlib
-import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.middleware import HtmxDetails
@@ -50,6 +51,7 @@ COUNT_LABELS = {
     "unchanged": gettext_lazy("Unchanged"),
     "skipped": gettext_lazy("Skipped"),
     "invalid": gettext_lazy("Invalid"),
+    "generated": gettext_lazy("Generated"),
 }
 
 
@@ -126,12 +128,17 @@ def run_import(path: Path, *, skip_invalid: bool, actor: Any, source_name: str) 
 
 
 def _save_upload(upload: UploadedFile) -> Path:
-    suffix = Path(upload.name or "upload").suffix.lower()
-    handle, name = tempfile.mkstemp(prefix="arrears-import-", suffix=suffix)
-    with os.fdopen(handle, "wb") as out:
+    """The upload in a private temporary folder, under its own (sanitised) name so error reports can cite it."""
+    original = Path(upload.name or "upload")
+    try:
+        name = get_valid_filename(original.name)
+    except SuspiciousFileOperation:
+        name = "upload" + original.suffix.lower()
+    path = Path(tempfile.mkdtemp(prefix="arrears-import-")) / name
+    with path.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
-    return Path(name)
+    return path
 
 
 @login_required
@@ -155,7 +162,7 @@ def import_portfolio(request: HttpRequest) -> HttpResponse:
                 _announce(request, run)
                 return redirect("portfolio:import_run", run_id=run.pk)
             finally:
-                path.unlink(missing_ok=True)
+                shutil.rmtree(path.parent, ignore_errors=True)
     else:
         form = ImportForm()
     return _import_page(request, form, None)

@@ -14,25 +14,7 @@ import polars as pl
 
 from arrears.portfolio.interchange import store
 from arrears.portfolio.interchange.spec import FILES, FileSpec, Kind
-from arrears.portfolio.schedules import RATE_SCALE
-
-
-def _yuan(column: str) -> pl.Expr:
-    value = pl.col(column)
-    sign = pl.when(value < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    magnitude = value.abs()
-    return pl.when(value.is_not_null()).then(
-        pl.format("{}{}.{}", sign, magnitude // 100, (magnitude % 100).cast(pl.String).str.pad_start(2, "0"))
-    )
-
-
-def _rate(column: str) -> pl.Expr:
-    value = pl.col(column)
-    fraction = (value % RATE_SCALE).cast(pl.String).str.pad_start(6, "0").str.strip_chars_end("0")
-    return pl.when(value.is_not_null()).then(
-        pl.when(fraction == "").then((value // RATE_SCALE).cast(pl.String))
-        .otherwise(pl.format("{}.{}", value // RATE_SCALE, fraction))
-    )
+from arrears.portfolio.interchange.text import rate_text, yuan_text
 
 
 def to_interchange(spec: FileSpec, rows: pl.DataFrame) -> pl.DataFrame:
@@ -41,9 +23,9 @@ def to_interchange(spec: FileSpec, rows: pl.DataFrame) -> pl.DataFrame:
     for column in spec.columns:
         match column.kind:
             case Kind.MONEY:
-                expr = _yuan(column.target)
+                expr = yuan_text(pl.col(column.target))
             case Kind.RATE:
-                expr = _rate(column.target)
+                expr = rate_text(pl.col(column.target))
             case Kind.DATE:
                 expr = pl.col(column.target).dt.to_string("%Y-%m-%d")
             case Kind.BOOL:
@@ -69,7 +51,7 @@ def portfolio_frames() -> dict[str, pl.DataFrame]:
         if spec.name == "loans":
             generated = rows.filter(pl.col("schedule_generated"))["loan_id"]
         if spec.name == "schedules" and generated is not None:
-            rows = rows.filter(~pl.col("loan_id").is_in(generated))
+            rows = rows.filter(~pl.col("loan_id").is_in(generated.implode()))
         frames[spec.name] = to_interchange(spec, rows)
     return frames
 

@@ -16,6 +16,7 @@ import polars as pl
 from django.db import connection
 
 from arrears.portfolio.interchange.spec import FileSpec, Kind
+from arrears.portfolio.interchange.text import rate_text
 from arrears.portfolio.schedules import RATE_SCALE
 
 FETCH = 100_000
@@ -156,19 +157,12 @@ def _jsonable(value: Any) -> Any:
 # --- writing ----------------------------------------------------------------------------------------------
 
 
-def _rate_text(column: str) -> pl.Expr:
-    value = pl.col(column)
-    return pl.when(value.is_not_null()).then(
-        pl.format("{}.{}", value // RATE_SCALE, (value % RATE_SCALE).cast(pl.String).str.pad_start(6, "0"))
-    )
-
-
 def _db_ready(spec: FileSpec, frame: pl.DataFrame) -> pl.DataFrame:
     rates = {c.target for c in spec.columns if c.kind == Kind.RATE}
     exprs = []
     for name, dtype in frame.schema.items():
         if name in rates:
-            exprs.append(_rate_text(name).alias(name))
+            exprs.append(rate_text(pl.col(name), trim=False).alias(name))
         elif dtype == pl.Date:
             exprs.append(pl.col(name).dt.to_string("%Y-%m-%d"))
         else:

@@ -16,6 +16,7 @@ import polars as pl
 from arrears.portfolio.interchange.checks import normalise_phone, phones_valid, resident_ids_valid, uscc_valid
 from arrears.portfolio.interchange.read import ROW, SourceFile
 from arrears.portfolio.interchange.spec import FILES, FILES_BY_NAME, Column, FileSpec, Kind
+from arrears.portfolio.interchange.text import yuan_text
 from arrears.portfolio.schedules import RATE_SCALE, amortize
 
 OK = "_ok"
@@ -312,7 +313,8 @@ def _check_loans(vf: ValidFile, report: Report) -> None:
          "first due date is not after disbursement", pl.col("first_due_date"))
     flag(vf, report, pl.col("maturity_date") < pl.col("disbursement_date"), "maturity_date",
          "matures before disbursement", pl.col("maturity_date"))
-    flag(vf, report, pl.col("principal") == 0, "principal", "principal must be more than zero", pl.col("principal"))
+    flag(vf, report, pl.col("principal") == 0, "principal", "principal must be more than zero",
+         yuan_text(pl.col("principal")))
     flag(vf, report, pl.col("installments") == 0, "installments", "installments must be at least 1",
          pl.col("installments"))
     flag(vf, report, pl.col("installments") > 600, "installments", "more than 600 monthly installments",
@@ -324,8 +326,8 @@ def _check_payments(vf: ValidFile, report: Report) -> None:
     has_split = pl.any_horizontal([pl.col(c).is_not_null() for c in split])
     split_sum = pl.sum_horizontal([pl.col(c).fill_null(0) for c in split])
     flag(vf, report, has_split & (split_sum != pl.col("amount")), "amount",
-         pl.format("split adds up to {} fen, not the amount", split_sum), pl.col("amount"))
-    flag(vf, report, pl.col("amount") == 0, "amount", "payment of zero", pl.col("amount"))
+         pl.format("split adds up to {}, not the amount", yuan_text(split_sum)), yuan_text(pl.col("amount")))
+    flag(vf, report, pl.col("amount") == 0, "amount", "payment of zero", yuan_text(pl.col("amount")))
 
 
 def _check_claims_and_guarantees(files: dict[str, ValidFile], report: Report) -> None:
@@ -358,10 +360,10 @@ def _check_references(
         good = pl.concat([_keys(parent, parent_key, valid=True), existing[parent_name]]).unique()
         bad_parents = _keys(parent, parent_key, valid=False)
         singular = parent_name.removesuffix("s")
-        flag(vf, report, pl.col(column).is_in(bad_parents) & ~pl.col(column).is_in(good), column,
+        flag(vf, report, pl.col(column).is_in(bad_parents.implode()) & ~pl.col(column).is_in(good.implode()), column,
              f"refers to a {singular} whose row has errors ({parent.display if parent else parent_name})",
              pl.col(column), only_valid=True)
-        flag(vf, report, ~pl.col(column).is_in(good) & ~pl.col(column).is_in(bad_parents), column,
+        flag(vf, report, ~pl.col(column).is_in(good.implode()) & ~pl.col(column).is_in(bad_parents.implode()), column,
              f"unknown {singular}", pl.col(column))
 
 
@@ -371,7 +373,7 @@ PaymentLookup = Callable[[list[str]], pl.DataFrame]
 def _check_reversals(payments: ValidFile, report: Report, lookup_payments: PaymentLookup) -> None:
     in_file = payments.frame.filter(OK).select("payment_id", "loan_id", "amount")
     wanted = payments.frame["reverses"].drop_nulls().unique()
-    elsewhere = wanted.filter(~wanted.is_in(in_file["payment_id"])).to_list()
+    elsewhere = wanted.filter(~wanted.is_in(in_file["payment_id"].implode())).to_list()
     known = pl.concat([in_file, lookup_payments(elsewhere)], how="vertical_relaxed").unique(
         subset="payment_id", keep="first"
     )
@@ -385,7 +387,7 @@ def _check_reversals(payments: ValidFile, report: Report, lookup_payments: Payme
     flag(payments, report, has & (pl.col("_orig_loan") != pl.col("loan_id")), "reverses",
          "reverses a payment of another loan", pl.col("reverses"))
     flag(payments, report, has & (pl.col("_orig_amount") != pl.col("amount")), "amount",
-         "a reversal must have the amount of the payment it reverses", pl.col("amount"))
+         "a reversal must have the amount of the payment it reverses", yuan_text(pl.col("amount")))
     flag(payments, report, pl.col("reverses") == pl.col("payment_id"), "reverses", "a payment cannot reverse itself",
          pl.col("reverses"))
     payments.frame = payments.frame.drop("_orig_loan", "_orig_amount")
@@ -408,22 +410,22 @@ def _check_schedules(
         flag(schedules, report,
              pl.col("_all_ok") & pl.col("principal").is_not_null() & (pl.col("_sum") != pl.col("principal")),
              "principal_due",
-             pl.format("the schedule's principal adds up to {} fen, the loan's principal is {} fen",
-                       pl.col("_sum"), pl.col("principal")),
+             pl.format("the schedule's principal adds up to {}, the loan's principal is {}",
+                       yuan_text(pl.col("_sum")), yuan_text(pl.col("principal"))),
              pl.col("loan_id"))
         # one bad installment makes the whole schedule unusable
         bad_loans = schedules.frame.filter(~pl.col(OK))["loan_id"].unique()
-        flag(schedules, report, pl.col("loan_id").is_in(bad_loans), "loan_id",
+        flag(schedules, report, pl.col("loan_id").is_in(bad_loans.implode()), "loan_id",
              "another installment of this loan's schedule has errors", pl.col("loan_id"), only_valid=True)
         schedules.frame = schedules.frame.drop("principal", "disbursement_date", "_sum", "_all_ok")
         bad_schedule = schedules.frame.filter(~pl.col(OK))["loan_id"].unique()
-        flag(loans, report, pl.col("loan_id").is_in(bad_schedule), "loan_id",
+        flag(loans, report, pl.col("loan_id").is_in(bad_schedule.implode()), "loan_id",
              f"its schedule has errors ({schedules.display})", pl.col("loan_id"), only_valid=True)
         with_rows = schedules.frame["loan_id"].unique()
     else:
         with_rows = pl.Series([], dtype=pl.String)
 
-    needs = ~pl.col("loan_id").is_in(with_rows) & ~pl.col("loan_id").is_in(loans_with_db_schedule)
+    needs = ~pl.col("loan_id").is_in(with_rows.implode()) & ~pl.col("loan_id").is_in(loans_with_db_schedule.implode())
     for column in ("repayment_method", "installments", "first_due_date"):
         missing = (pl.col(column).is_null()) | (pl.col(column) == "") if column == "repayment_method" else (
             pl.col(column).is_null()
