@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,11 @@ from arrears.portfolio.interchange.validate import Report, ValidatedPortfolio, v
 from arrears.portfolio.models import ImportRun
 
 COUNT_KEYS = ("created", "updated", "unchanged")
+Progress = Callable[[str], None]
+
+
+def _silent(stage: str) -> None:
+    pass
 
 
 def _model_for(spec: FileSpec) -> type[models.Model]:
@@ -93,17 +99,30 @@ def import_portfolio(
     skip_invalid: bool = False,
     actor: User | None = None,
     source_name: str | None = None,
+    progress: Progress = _silent,
 ) -> ImportRun:
     """Validate the whole portfolio, then write it in one transaction (or nothing, if anything is invalid and
-    `skip_invalid` is off). Re-importing the same portfolio changes nothing; changed rows are audited."""
+    `skip_invalid` is off). Re-importing the same portfolio changes nothing; changed rows are audited.
+    `progress(stage)` is told what is starting, for long imports."""
     run = ImportRun.objects.create(
         started_at=timezone.now(), source=source_name or str(source), started_by=actor, skip_invalid=skip_invalid
     )
     try:
-        validated = _validate(Path(source))
+        return _import(run, Path(source), skip_invalid, actor, progress)
+    except Exception as exc:
+        report = Report()
+        report.add(Path(source).name, f"import failed and wrote nothing: {type(exc).__name__}: {exc}")
+        _finish(run, ImportRun.Status.FAILED, {}, report)
+        raise
+
+
+def _import(run: ImportRun, source: Path, skip_invalid: bool, actor: User | None, progress: Progress) -> ImportRun:
+    progress("validating")
+    try:
+        validated = _validate(source)
     except ContainerError as exc:
         report = Report()
-        report.add(Path(source).name, str(exc))
+        report.add(source.name, str(exc))
         return _finish(run, ImportRun.Status.REJECTED, {}, report)
     report = validated.report
     if report.count and not skip_invalid:
@@ -115,6 +134,7 @@ def import_portfolio(
             rows = validated.valid_rows(spec.name)
             if rows is None:
                 continue
+            progress(f"writing {spec.name} ({rows.height:,} rows)")
             counts[spec.name] = _write_file(spec, rows, actor, run)
             if spec.name == "schedules":
                 counts[spec.name]["generated"] = validated.generated_schedules.height

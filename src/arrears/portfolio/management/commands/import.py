@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,14 @@ class Command(ArrearsCommand):
         super().add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run = services.import_portfolio(options["path"], skip_invalid=options["skip_invalid"])
+        started = time.perf_counter()
+
+        def progress(stage: str) -> None:
+            if not options["json"]:
+                self.stderr.write(f"[{time.perf_counter() - started:7.1f} s] {stage}")
+
+        run = services.import_portfolio(options["path"], skip_invalid=options["skip_invalid"], progress=progress)
+        progress("done")
         result = services.import_result(run)
         self.emit(options, result, self._human(run))
         if run.error_count:
