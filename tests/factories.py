@@ -28,7 +28,26 @@ from arrears.portfolio.models import (
 
 PASSWORD = "correct-horse-battery-staple"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN_NAMES = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超"]
+GIVEN_NAMES = [
+    "伟",
+    "芳",
+    "娜",
+    "秀英",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+]
 PROVINCES = [("北京", "北京"), ("广东", "深圳"), ("上海", "上海"), ("浙江", "杭州"), ("四川", "成都")]
 
 
@@ -55,7 +74,9 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    display_name = factory.Sequence(lambda n: f"{SURNAMES[n % len(SURNAMES)]}{GIVEN_NAMES[n % len(GIVEN_NAMES)]}")
+    display_name = factory.Sequence(
+        lambda n: f"{SURNAMES[n % len(SURNAMES)]}{GIVEN_NAMES[n % len(GIVEN_NAMES)]}"
+    )
     role = Role.COLLECTOR
     team = None
     is_active = True
@@ -72,7 +93,9 @@ class BorrowerFactory(factory.django.DjangoModelFactory):
         model = Borrower
 
     borrower_id = factory.Sequence(lambda n: f"B{n + 1:06d}")
-    name = factory.Sequence(lambda n: f"{SURNAMES[n % len(SURNAMES)]}{GIVEN_NAMES[(n * 7) % len(GIVEN_NAMES)]}")
+    name = factory.Sequence(
+        lambda n: f"{SURNAMES[n % len(SURNAMES)]}{GIVEN_NAMES[(n * 7) % len(GIVEN_NAMES)]}"
+    )
     id_number = factory.Sequence(resident_id)
     phone = factory.Sequence(lambda n: f"139{n + 10000000:08d}")
     province = factory.Sequence(lambda n: PROVINCES[n % len(PROVINCES)][0])
@@ -176,22 +199,32 @@ class ImportRunFactory(factory.django.DjangoModelFactory):
 
 
 def loan_with_details(**kwargs: Any) -> Loan:
-    """A loan with a 3-installment schedule, a payment and its reversal, collateral, a guarantee and contacts."""
+    """A loan with a 3-installment schedule, a payment and its reversal, collateral, guarantee, contacts."""
     loan = LoanFactory(**kwargs)
     for n, (due, principal, interest) in enumerate(
-        [(dt.date(2026, 2, 5), 396_027, 12_000), (dt.date(2026, 3, 5), 399_987, 8_040),
-         (dt.date(2026, 4, 5), 403_986, 4_040)],
+        [
+            (dt.date(2026, 2, 5), 396_027, 12_000),
+            (dt.date(2026, 3, 5), 399_987, 8_040),
+            (dt.date(2026, 4, 5), 403_986, 4_040),
+        ],
         start=1,
     ):
         ScheduleInstallmentFactory(
             loan=loan, installment_no=n, due_date=due, principal_due=principal, interest_due=interest
         )
-    paid = PaymentFactory(loan=loan, paid_on=dt.date(2026, 2, 5), amount=408_027, principal_paid=396_027,
-                          interest_paid=12_000)
+    paid = PaymentFactory(
+        loan=loan, paid_on=dt.date(2026, 2, 5), amount=408_027, principal_paid=396_027, interest_paid=12_000
+    )
     PaymentFactory(loan=loan, paid_on=dt.date(2026, 2, 8), amount=408_027, reverses=paid)
     CollateralFactory(loan=loan)
     GuaranteeFactory(loan=loan)
     ContactFactory(borrower=loan.borrower, relation="spouse", name="刘洋", phone="13600002222")
-    ContactFactory(borrower=loan.borrower, relation="employer", name="某某科技有限公司", phone="01065550000",
-                   email="hr@example.com", consented=False)
+    ContactFactory(
+        borrower=loan.borrower,
+        relation="employer",
+        name="某某科技有限公司",
+        phone="01065550000",
+        email="hr@example.com",
+        consented=False,
+    )
     return loan

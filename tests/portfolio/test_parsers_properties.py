@@ -13,7 +13,7 @@ from stdnum.cn import ric
 from arrears.core.money import MoneyError, format_fen, parse_yuan
 from arrears.portfolio.interchange.checks import phones_valid, resident_ids_valid
 from arrears.portfolio.interchange.spec import Column, Kind
-from arrears.portfolio.interchange.validate import _parse
+from arrears.portfolio.interchange.validate import parse_columns
 
 money_text = st.one_of(
     st.decimals(min_value=0, max_value=Decimal("9999999999999.99"), places=2).map(str),
@@ -24,7 +24,7 @@ money_text = st.one_of(
 
 def parse_column(kind: Kind, values: list[str | None]) -> pl.DataFrame:
     frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
-    return frame.select(_parse(Column("v", kind), None))
+    return parse_columns(frame.lazy(), [Column("v", kind)], {}).collect()
 
 
 @settings(max_examples=300, deadline=None)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from factories import BorrowerFactory, LoanFactory, TeamFactory, UserFactory, loan_with_details
 
 from arrears.accounts.models import Role
+from tests.factories import BorrowerFactory, LoanFactory, TeamFactory, UserFactory, loan_with_details
 
 
 @pytest.fixture
@@ -27,15 +27,21 @@ def manager() -> Any:
 
 @pytest.fixture
 def admin_user() -> Any:
-    return UserFactory(username="admin", display_name="系统管理员", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    return UserFactory(
+        username="admin", display_name="系统管理员", role=Role.ADMIN, is_staff=True, is_superuser=True
+    )
 
 
 @pytest.fixture
 def loan_a() -> Any:
     """张伟's loan with A银行, with schedule, payments, collateral, guarantee and contacts."""
     borrower = BorrowerFactory(
-        borrower_id="B001", name="张伟", id_number="11010519491231002X", phone="13812345678",
-        province="北京", city="北京",
+        borrower_id="B001",
+        name="张伟",
+        id_number="11010519491231002X",
+        phone="13812345678",
+        province="北京",
+        city="北京",
     )
     return loan_with_details(loan_id="L001", borrower=borrower, lender="A银行")
 
@@ -44,10 +50,18 @@ def loan_a() -> Any:
 def loan_b() -> Any:
     """王芳's credit card with B银行: outside team A's scope."""
     borrower = BorrowerFactory(
-        borrower_id="B002", name="王芳", id_number="440304199001011233", phone="13900001234",
-        province="广东", city="深圳",
+        borrower_id="B002",
+        name="王芳",
+        id_number="440304199001011233",
+        phone="13900001234",
+        province="广东",
+        city="深圳",
     )
     return LoanFactory(
-        loan_id="L002", borrower=borrower, lender="B银行", product_type="credit_card", principal=300_000,
+        loan_id="L002",
+        borrower=borrower,
+        lender="B银行",
+        product_type="credit_card",
+        principal=300_000,
         status="closed",
     )

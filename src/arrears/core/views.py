@@ -56,9 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "summary": summary,
         "scope": _scope(user),
         "has_team": user.team_id is not None or roles.can(user, roles.VIEW_ALL_PORTFOLIOS),
-        "coming_areas": [
-            {"key": key, "url_name": key, **area} for key, area in COMING_AREAS.items()
-        ],
+        "coming_areas": [{"key": key, "url_name": key, **area} for key, area in COMING_AREAS.items()],
     }
     return render(request, "core/home.html", context)
 

@@ -50,7 +50,9 @@ class LoanFilterForm(forms.Form):
         """The valid values, ready for `selectors.search_loans`; an invalid one counts as not given."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        return {name: data.get(name) or "" for name in ("q", "lender_type", "product_type", "status", "province")}
+        return {
+            name: data.get(name) or "" for name in ("q", "lender_type", "product_type", "status", "province")
+        }
 
 
 class ImportForm(forms.Form):
@@ -63,7 +65,9 @@ class ImportForm(forms.Form):
         validators=[
             FileExtensionValidator(
                 IMPORT_EXTENSIONS,
-                message=_("Upload a .zip of CSV files or an .xlsx workbook; a single CSV file is not a portfolio."),
+                message=_(
+                    "Upload a .zip of CSV files or an .xlsx workbook; a single CSV file is not a portfolio."
+                ),
             )
         ],
         widget=forms.ClearableFileInput(attrs={"accept": ".zip,.xlsx"}),
@@ -71,5 +75,7 @@ class ImportForm(forms.Form):
     skip_invalid = forms.BooleanField(
         label=_("Skip invalid rows"),
         required=False,
-        help_text=_("Import the valid rows and report the rest. Otherwise an invalid portfolio writes nothing."),
+        help_text=_(
+            "Import the valid rows and report the rest. Otherwise an invalid portfolio writes nothing."
+        ),
     )

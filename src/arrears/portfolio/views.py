@@ -52,6 +52,7 @@ COUNT_LABELS = {
     "skipped": gettext_lazy("Skipped"),
     "invalid": gettext_lazy("Invalid"),
     "generated": gettext_lazy("Generated"),
+    "deleted": gettext_lazy("Deleted"),
 }
 
 
@@ -119,7 +120,7 @@ def _require_import(request: HttpRequest) -> None:
 
 
 def run_import(path: Path, *, skip_invalid: bool, actor: Any, source_name: str) -> ImportRun:
-    """Calls `arrears.portfolio.services.import_portfolio`, looked up at call time so tests can stand in for it."""
+    """`arrears.portfolio.services.import_portfolio`, looked up per call so tests can stand in for it."""
     services = importlib.import_module("arrears.portfolio.services")
     run: ImportRun = services.import_portfolio(
         path, skip_invalid=skip_invalid, actor=actor, source_name=source_name
@@ -128,7 +129,7 @@ def run_import(path: Path, *, skip_invalid: bool, actor: Any, source_name: str) 
 
 
 def _save_upload(upload: UploadedFile) -> Path:
-    """The upload in a private temporary folder, under its own (sanitised) name so error reports can cite it."""
+    """The upload in a private temporary folder, under its own (sanitised) name for the error report."""
     original = Path(upload.name or "upload")
     try:
         name = get_valid_filename(original.name)
@@ -192,14 +193,18 @@ def import_run_errors_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["file", "row", "column", "value", "message"])
     for error in run.errors or []:
-        writer.writerow([_csv_safe(error.get(key, "")) for key in ("file", "row", "column", "value", "message")])
+        writer.writerow(
+            [_csv_safe(error.get(key, "")) for key in ("file", "row", "column", "value", "message")]
+        )
     return response
 
 
 def _csv_safe(value: object) -> object:
-    """Defuses spreadsheet formulas in echoed input ('=HYPERLINK(…)'), keeping negative numbers as they are."""
-    if isinstance(value, str) and value and (
-        value[0] in "=+@\t\r" or (value[0] == "-" and not value[1:2].isdigit())
+    """Defuses spreadsheet formulas in echoed input ('=HYPERLINK(...)'); negative numbers stay as they are."""
+    if (
+        isinstance(value, str)
+        and value
+        and (value[0] in "=+@\t\r" or (value[0] == "-" and not value[1:2].isdigit()))
     ):
         return "'" + value
     return value
@@ -210,7 +215,9 @@ def _announce(request: HttpRequest, run: ImportRun) -> None:
         messages.success(request, _("The portfolio was imported."))
     elif run.status == ImportRun.Status.PARTIAL:
         messages.warning(
-            request, _("The portfolio was imported; %(count)d invalid rows were skipped.") % {"count": run.error_count}
+            request,
+            _("The portfolio was imported; %(count)d invalid rows were skipped.")
+            % {"count": run.error_count},
         )
     elif run.status == ImportRun.Status.REJECTED:
         messages.error(
@@ -219,7 +226,9 @@ def _announce(request: HttpRequest, run: ImportRun) -> None:
             % {"count": run.error_count},
         )
     else:
-        messages.error(request, _("The import did not finish: %(status)s.") % {"status": run.get_status_display()})
+        messages.error(
+            request, _("The import did not finish: %(status)s.") % {"status": run.get_status_display()}
+        )
 
 
 def _import_page(request: HttpRequest, form: ImportForm, run: ImportRun | None) -> HttpResponse:
@@ -231,7 +240,9 @@ def _import_page(request: HttpRequest, form: ImportForm, run: ImportRun | None) 
 
 def _run_report(run: ImportRun) -> dict[str, Any]:
     counts = run.counts if isinstance(run.counts, dict) else {}
-    keys: list[str] = [k for k in COUNT_LABELS if any(isinstance(c, dict) and k in c for c in counts.values())]
+    keys: list[str] = [
+        k for k in COUNT_LABELS if any(isinstance(c, dict) and k in c for c in counts.values())
+    ]
     for per_file in counts.values():
         if isinstance(per_file, dict):
             keys.extend(k for k in per_file if k not in keys)
@@ -242,7 +253,7 @@ def _run_report(run: ImportRun) -> dict[str, Any]:
             {
                 "file": name,
                 "label": FILE_LABELS.get(name, name),
-                "values": [values.get(k, 0) for k in keys],
+                "values": [values.get(k) for k in keys],
             }
         )
     errors = list(run.errors or [])

@@ -29,8 +29,19 @@ def yuan(fen: Any) -> str:
 
 
 @register.filter
+def thousands(value: Any) -> str:
+    """1234567 -> '1,234,567' in every language (Django's intcomma groups by locale; zh-Hans does not)."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@register.filter
 def percent(rate: Any) -> str:
-    """An annual rate as a decimal fraction -> per cent: 0.12 -> '12.00%', 0.0365 -> '3.65%', 0.000125 -> '0.0125%'."""
+    """An annual rate (a fraction) in per cent: 0.12 -> '12.00%', 0.0365 -> '3.65%', 0.000125 -> '0.0125%'."""
     if rate is None or rate == "":
         return ""
     try:

@@ -71,104 +71,122 @@ class ValidFile:
 
 
 # --- parsing one column ------------------------------------------------------------------------------------
+# Parsing runs in stages (clean -> normalise -> shape -> value/error), each a `with_columns` over every column,
+# so that Polars computes every intermediate once instead of once per expression that refers to it.
 
 
-def _money(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    cleaned = raw.str.replace_all(",", "", literal=True)
-    shape = cleaned.str.contains(r"^-?\d{1,15}(\.\d{1,2})?$")
-    parts = cleaned.str.strip_prefix("-").str.split_exact(".", 1)
-    fen = parts.struct.field("field_0").cast(pl.Int64, strict=False) * 100 + parts.struct.field(
-        "field_1"
-    ).fill_null("").str.pad_end(2, "0").cast(pl.Int64, strict=False)
-    negative = cleaned.str.starts_with("-")
-    error = (
-        pl.when(~shape)
-        .then(pl.lit("not an amount in yuan with at most 2 decimals"))
-        .when(negative)
-        .then(pl.lit("negative amount"))
-    )
-    return pl.when(shape & ~negative).then(fen), error
+def _clean(name: str) -> pl.Expr:
+    return pl.col(name).str.strip_chars().replace("", None).alias(f"__c_{name}")
 
 
-def _rate(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    shape = raw.str.contains(r"^\d{1,3}(\.\d{1,6})?$")
-    parts = raw.str.split_exact(".", 1)
-    millionths = parts.struct.field("field_0").cast(pl.Int64, strict=False) * RATE_SCALE + parts.struct.field(
-        "field_1"
-    ).fill_null("").str.pad_end(6, "0").cast(pl.Int64, strict=False)
-    too_high = millionths > MAX_RATE
-    error = (
-        pl.when(~shape)
-        .then(pl.lit("not a rate: give an annual fraction such as 0.12 (= 12% a year)"))
-        .when(too_high)
-        .then(pl.lit("rate above 100% a year; rates are annual fractions (0.12 = 12%)"))
-    )
-    return pl.when(shape & ~too_high).then(millionths), error
-
-
-def _date(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    parsed = pl.coalesce(
-        raw.str.to_date("%Y-%m-%d", strict=False),
-        raw.str.to_date("%Y/%m/%d", strict=False),
-        raw.str.to_date("%Y%m%d", strict=False),
-    )
-    sane = parsed.dt.year().is_between(1900, 2200)
-    ok = parsed.is_not_null() & sane
-    return pl.when(ok).then(parsed), pl.when(~ok).then(pl.lit("not a date (use YYYY-MM-DD)"))
-
-
-def _int(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    shape = raw.str.contains(r"^\d{1,9}$")
-    return pl.when(shape).then(raw.cast(pl.Int64, strict=False)), pl.when(~shape).then(
-        pl.lit("not a whole number")
-    )
-
-
-def _bool(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    lowered = raw.str.to_lowercase()
-    value = pl.when(lowered.is_in(TRUE_WORDS)).then(True).when(lowered.is_in(FALSE_WORDS)).then(False)
-    return value, pl.when(value.is_null()).then(pl.lit("not 0 or 1"))
-
-
-def _choice(raw: pl.Expr, choices: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr]:
-    canonical = {c.lower(): c for c in choices}
-    value = raw.str.to_lowercase().replace_strict(canonical, default=None, return_dtype=pl.String)
-    return value, pl.when(value.is_null()).then(pl.lit("must be one of: " + ", ".join(choices)))
-
-
-def _parse(column: Column, max_length: int | None) -> list[pl.Expr]:
-    """The typed value, the error message (null if fine) and, where there is an error, the raw value."""
-    raw = pl.col(column.name).str.strip_chars()
-    raw = pl.when(raw.str.len_bytes() > 0).then(raw)
+def _normalised(column: Column) -> pl.Expr:
+    c = pl.col(f"__c_{column.name}")
     match column.kind:
         case Kind.MONEY:
-            value, error = _money(raw)
-        case Kind.RATE:
-            value, error = _rate(raw)
+            n = c.str.replace_all(",", "", literal=True)
         case Kind.DATE:
-            value, error = _date(raw)
-        case Kind.INT:
-            value, error = _int(raw)
-        case Kind.BOOL:
-            value, error = _bool(raw)
-        case Kind.CHOICE:
-            value, error = _choice(raw, column.choices)
+            n = c.str.replace_all("/", "-", literal=True)
+        case Kind.CHOICE | Kind.BOOL:
+            n = c.str.to_lowercase()
         case _:
-            value = raw
+            n = c
+    return n.alias(f"__n_{column.name}")
+
+
+SHAPES = {
+    Kind.MONEY: r"^-?\d{1,15}(\.\d{1,2})?$",
+    Kind.RATE: r"^\d{1,3}(\.\d{1,6})?$",
+    Kind.INT: r"^\d{1,9}$",
+}
+
+
+def _shape(column: Column) -> pl.Expr:
+    n = pl.col(f"__n_{column.name}")
+    if column.kind in SHAPES:
+        shape = n.str.contains(SHAPES[column.kind])
+    elif column.kind == Kind.DATE:
+        shape = pl.coalesce(n.str.to_date("%Y-%m-%d", strict=False), n.str.to_date("%Y%m%d", strict=False))
+    elif column.kind == Kind.CHOICE:
+        canonical = {c.lower(): c for c in column.choices}
+        shape = n.replace_strict(canonical, default=None, return_dtype=pl.String)
+    elif column.kind == Kind.BOOL:
+        shape = pl.when(n.is_in(TRUE_WORDS)).then(True).when(n.is_in(FALSE_WORDS)).then(False)
+    else:
+        shape = n.str.len_chars()
+    return shape.alias(f"__s_{column.name}")
+
+
+def _fixed_point(n: pl.Expr, scale_digits: int) -> pl.Expr:
+    """'12.5' -> 1250 for 2 digits: exact, through Decimal's scaled integer (the shape check ran first)."""
+    return n.cast(pl.Decimal(18, scale_digits), strict=False).to_physical().cast(pl.Int64, strict=False)
+
+
+def _value_and_error(column: Column, max_length: int | None) -> tuple[pl.Expr, pl.Expr]:
+    n, shape = pl.col(f"__n_{column.name}"), pl.col(f"__s_{column.name}")
+    match column.kind:
+        case Kind.MONEY:
+            negative = n.str.starts_with("-")
+            value = pl.when(shape & ~negative).then(_fixed_point(n, 2))
             error = (
-                pl.when(raw.str.len_chars() > max_length).then(pl.lit(f"longer than {max_length} characters"))
+                pl.when(~shape).then(pl.lit("not an amount in yuan with at most 2 decimals"))
+                .when(negative).then(pl.lit("negative amount"))
+            )
+        case Kind.RATE:
+            millionths = _fixed_point(n, 6)
+            too_high = millionths > MAX_RATE
+            value = pl.when(shape & ~too_high).then(millionths)
+            error = (
+                pl.when(~shape).then(pl.lit("not a rate: give an annual fraction such as 0.12 (= 12% a year)"))
+                .when(too_high).then(pl.lit("rate above 100% a year; rates are annual fractions (0.12 = 12%)"))
+            )
+        case Kind.DATE:
+            ok = shape.dt.year().is_between(1900, 2200)
+            value = pl.when(ok).then(shape)
+            error = pl.when(~ok.fill_null(False)).then(pl.lit("not a date (use YYYY-MM-DD)"))
+        case Kind.INT:
+            value = pl.when(shape).then(n.cast(pl.Int64, strict=False))
+            error = pl.when(~shape).then(pl.lit("not a whole number"))
+        case Kind.BOOL:
+            value = shape
+            error = pl.when(shape.is_null()).then(pl.lit("not 0 or 1"))
+        case Kind.CHOICE:
+            value = shape
+            error = pl.when(shape.is_null()).then(pl.lit("must be one of: " + ", ".join(column.choices)))
+        case _:
+            value = n
+            error = (
+                pl.when(shape > max_length).then(pl.lit(f"longer than {max_length} characters"))
                 if max_length
                 else pl.lit(None, dtype=pl.String)
             )
+    return value, error
+
+
+def _final(column: Column, max_length: int | None) -> list[pl.Expr]:
+    """The typed value, the error message (null if fine) and, where there is an error, the raw value."""
+    value, error = _value_and_error(column, max_length)
+    present = pl.col(f"__c_{column.name}").is_not_null()
     missing = pl.lit("required value is missing") if column.required else pl.lit(None, dtype=pl.String)
-    error = pl.when(raw.is_null()).then(missing).otherwise(error)
+    error = pl.when(present).then(error).otherwise(missing)
     if column.default is not None:
-        value = pl.when(raw.is_null()).then(pl.lit(column.default)).otherwise(value)
+        value = pl.when(present).then(value).otherwise(pl.lit(column.default))
     return [
         value.alias(column.name),
         error.alias(f"__e_{column.name}"),
         pl.when(error.is_not_null()).then(pl.col(column.name)).alias(f"__r_{column.name}"),
     ]
+
+
+def parse_columns(lazy: pl.LazyFrame, columns: Iterable[Column], max_lengths: dict[str, int]) -> pl.LazyFrame:
+    """Typed columns plus `__e_<name>` (error) and `__r_<name>` (raw value where in error) for each column."""
+    columns = list(columns)
+    return (
+        lazy.with_columns(_clean(c.name) for c in columns)
+        .with_columns(_normalised(c) for c in columns)
+        .with_columns(_shape(c) for c in columns)
+        .with_columns(e for c in columns for e in _final(c, max_lengths.get(c.name)))
+        .drop(pl.selectors.starts_with("__c_", "__n_", "__s_"))
+    )
 
 
 def _errors_of(frame: pl.DataFrame, display: str, columns: Iterable[str]) -> pl.DataFrame:
@@ -210,9 +228,11 @@ def parse_file(
         if extra_columns
         else pl.lit("{}")
     )
-    exprs = [e for c in spec.columns for e in _parse(c, max_lengths.get(c.name))]
+    parsed = parse_columns(lazy.with_columns(extra.alias(EXTRA)), spec.columns, max_lengths)
     try:
-        frame = lazy.select(pl.col(ROW), *exprs, extra.alias(EXTRA)).collect(engine="streaming")
+        frame = parsed.select(ROW, *spec.column_names, EXTRA, pl.selectors.starts_with("__e_", "__r_")).collect(
+            engine="streaming"
+        )
     except pl.exceptions.PolarsError as exc:
         report.add(source.display, f"cannot be read as CSV: {str(exc).splitlines()[0]}")
         return None
