@@ -27,9 +27,19 @@ def generate(loans: int, seed: int) -> Path:
     if not (out / "loans.csv").exists():
         started = time.perf_counter()
         subprocess.run(
-            [str(Path(PYTHON).with_name("arrears")), "generate-portfolio", "--loans", str(loans), "--seed", str(seed),
-             "--as-of", "2026-11-30", str(out)],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                str(Path(PYTHON).with_name("arrears")),
+                "generate-portfolio",
+                "--loans",
+                str(loans),
+                "--seed",
+                str(seed),
+                "--as-of",
+                "2026-11-30",
+                str(out),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         print(f"generated {loans:,} loans in {time.perf_counter() - started:.1f} s -> {out}")
     return out
@@ -39,7 +49,10 @@ def run_child(mode: str, portfolio: Path, database_url: str, var_dir: str) -> di
     env = {**os.environ, "DATABASE_URL": database_url, "ARREARS_VAR_DIR": var_dir, "PYTHONPATH": str(HERE)}
     done = subprocess.run(
         [PYTHON, str(HERE / "_import_child.py"), mode, str(portfolio)],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -84,7 +97,9 @@ def main() -> None:
             report(f"PostgreSQL bulk, {args.loans:,} loans", results["postgres"])
         naive_dir = Path(tmp) / "naive"
         naive_dir.mkdir()
-        results["naive_sqlite"] = run_child("naive", small, f"sqlite:///{naive_dir}/naive.sqlite3", str(naive_dir))
+        results["naive_sqlite"] = run_child(
+            "naive", small, f"sqlite:///{naive_dir}/naive.sqlite3", str(naive_dir)
+        )
         report(f"SQLite naive ORM, {args.naive_loans:,}", results["naive_sqlite"])
         small_bulk = run_child("bulk", small, f"sqlite:///{naive_dir}/bulk.sqlite3", str(naive_dir))
         report(f"SQLite bulk, {args.naive_loans:,}", small_bulk)

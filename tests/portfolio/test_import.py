@@ -30,8 +30,18 @@ from tests.conftest import sample_portfolio
 
 pytestmark = pytest.mark.django_db
 
-ALL_MODELS = (Borrower, Loan, ScheduleInstallment, Payment, Collateral, Guarantee, Contact, Claim, Assignment,
-              RecoursePayment)
+ALL_MODELS = (
+    Borrower,
+    Loan,
+    ScheduleInstallment,
+    Payment,
+    Collateral,
+    Guarantee,
+    Contact,
+    Claim,
+    Assignment,
+    RecoursePayment,
+)
 
 
 def nothing_written() -> bool:
@@ -49,7 +59,15 @@ def test_valid_portfolio_is_imported_with_counts(write_portfolio):
     assert run.counts["loans"] == {"created": 2, "updated": 0, "unchanged": 0}
     # L002's 3 rows came in the file; L001's 3 were generated from its terms
     assert run.counts["schedules"]["created"] == 6 and run.counts["schedules"]["generated"] == 3
-    for name in ("payments", "collateral", "guarantees", "contacts", "claims", "assignments", "recourse_payments"):
+    for name in (
+        "payments",
+        "collateral",
+        "guarantees",
+        "contacts",
+        "claims",
+        "assignments",
+        "recourse_payments",
+    ):
         assert run.counts[name]["created"] >= 1
 
     loan = Loan.objects.get(pk="L001")
@@ -58,7 +76,9 @@ def test_valid_portfolio_is_imported_with_counts(write_portfolio):
     assert str(loan.penalty_rate) == "0.180000"  # default 1.5 x the contract rate
     assert loan.schedule_generated and loan.grace_days == 3 and loan.day_count == "ACT/360"
     assert [(i.principal_due, i.interest_due) for i in loan.installments_due.order_by("installment_no")] == [
-        (396027, 12000), (399987, 8040), (403986, 4040)
+        (396027, 12000),
+        (399987, 8040),
+        (403986, 4040),
     ]
     l2 = Loan.objects.get(pk="L002")
     assert str(l2.penalty_rate) == "0.270000" and not l2.schedule_generated
@@ -103,30 +123,79 @@ def test_reimport_changes_nothing_and_a_changed_row_is_updated_and_audited(write
 @pytest.mark.parametrize(
     ("file", "row", "column", "value", "expected"),
     [
-        ("borrowers", 0, "id_number", "110105194912310021", ("borrowers.csv", 2, "id_number", "110105194912310021",
-                                                             "not a valid resident ID number")),
-        ("borrowers", 1, "phone", "12345", ("borrowers.csv", 3, "phone", "12345", "not a valid phone number")),
+        (
+            "borrowers",
+            0,
+            "id_number",
+            "110105194912310021",
+            ("borrowers.csv", 2, "id_number", "110105194912310021", "not a valid resident ID number"),
+        ),
+        (
+            "borrowers",
+            1,
+            "phone",
+            "12345",
+            ("borrowers.csv", 3, "phone", "12345", "not a valid phone number"),
+        ),
         ("borrowers", 1, "name", "", ("borrowers.csv", 3, "name", "", "required value is missing")),
         ("loans", 0, "principal", "12.345", ("loans.csv", 2, "principal", "12.345", "not an amount")),
         ("loans", 0, "principal", "-5", ("loans.csv", 2, "principal", "-5", "negative amount")),
         ("loans", 0, "annual_rate", "12", ("loans.csv", 2, "annual_rate", "12", "rate above 100%")),
         ("loans", 0, "annual_rate", "12%", ("loans.csv", 2, "annual_rate", "12%", "not a rate")),
-        ("loans", 1, "contract_date", "2026-13-01", ("loans.csv", 3, "contract_date", "2026-13-01", "not a date")),
-        ("loans", 1, "disbursement_date", "2026-01-09",
-         ("loans.csv", 3, "disbursement_date", "2026-01-09", "disbursed before the contract date")),
+        (
+            "loans",
+            1,
+            "contract_date",
+            "2026-13-01",
+            ("loans.csv", 3, "contract_date", "2026-13-01", "not a date"),
+        ),
+        (
+            "loans",
+            1,
+            "disbursement_date",
+            "2026-01-09",
+            ("loans.csv", 3, "disbursement_date", "2026-01-09", "disbursed before the contract date"),
+        ),
         ("loans", 0, "lender_type", "bankk", ("loans.csv", 2, "lender_type", "bankk", "must be one of")),
         ("loans", 0, "borrower_id", "B999", ("loans.csv", 2, "borrower_id", "B999", "unknown borrower")),
-        ("schedules", 0, "principal_due", "999.99",
-         ("schedules.csv", 2, "principal_due", "L002", "the schedule's principal adds up to 2999.99")),
-        ("schedules", 0, "due_date", "2026-01-10",
-         ("schedules.csv", 2, "due_date", "2026-01-10", "due on or before the disbursement date")),
+        (
+            "schedules",
+            0,
+            "principal_due",
+            "999.99",
+            ("schedules.csv", 2, "principal_due", "L002", "the schedule's principal adds up to 2999.99"),
+        ),
+        (
+            "schedules",
+            0,
+            "due_date",
+            "2026-01-10",
+            ("schedules.csv", 2, "due_date", "2026-01-10", "due on or before the disbursement date"),
+        ),
         ("payments", 0, "loan_id", "L404", ("payments.csv", 2, "loan_id", "L404", "unknown loan")),
-        ("payments", 0, "interest_paid", "100.00", ("payments.csv", 2, "amount", "4080.27", "split adds up to 4060.27")),
+        (
+            "payments",
+            0,
+            "interest_paid",
+            "100.00",
+            ("payments.csv", 2, "amount", "4080.27", "split adds up to 4060.27"),
+        ),
         ("payments", 1, "payment_id", "P1", ("payments.csv", 3, "payment_id", "P1", "duplicate of row 2")),
-        ("payments", 2, "reverses", "P9", ("payments.csv", 4, "reverses", "P9", "reverses an unknown payment")),
+        (
+            "payments",
+            2,
+            "reverses",
+            "P9",
+            ("payments.csv", 4, "reverses", "P9", "reverses an unknown payment"),
+        ),
         ("contacts", 0, "relation", "friend", ("contacts.csv", 2, "relation", "friend", "must be one of")),
-        ("collateral", 0, "appraised_value", "abc",
-         ("collateral.csv", 2, "appraised_value", "abc", "not an amount")),
+        (
+            "collateral",
+            0,
+            "appraised_value",
+            "abc",
+            ("collateral.csv", 2, "appraised_value", "abc", "not an amount"),
+        ),
     ],
 )
 def test_each_bad_input_is_reported_with_file_row_column_and_nothing_is_written(
@@ -145,7 +214,12 @@ def test_loan_without_schedule_rows_needs_its_terms(write_portfolio):
     files = sample_portfolio()
     files["loans"][0]["first_due_date"] = ""
     run = import_portfolio(write_portfolio(files))
-    assert ("loans.csv", 2, "first_due_date", "", ) == errors_of(run)[0][:4]
+    assert errors_of(run)[0][:4] == (
+        "loans.csv",
+        2,
+        "first_due_date",
+        "",
+    )
     assert "generate the schedule" in errors_of(run)[0][4]
 
 
@@ -213,10 +287,17 @@ def test_zip_and_xlsx_containers(write_portfolio, tmp_path: Path):
     [
         (lambda d: (d / "loans.csv").unlink(), "required file is missing"),
         (lambda d: (d / "loans.csv").write_bytes(b""), "the file is empty"),
-        (lambda d: (d / "loans.csv").write_text("loan_id,borrower_id,lender_type,product_type,principal,"
-                                                "annual_rate,contract_date,disbursement_date\n"),
-         "the file has a header but no rows"),
-        (lambda d: (d / "loans.csv").write_text("loan_id,borrower_id\nL1,B001\n"), "required column is missing"),
+        (
+            lambda d: (d / "loans.csv").write_text(
+                "loan_id,borrower_id,lender_type,product_type,principal,"
+                "annual_rate,contract_date,disbursement_date\n"
+            ),
+            "the file has a header but no rows",
+        ),
+        (
+            lambda d: (d / "loans.csv").write_text("loan_id,borrower_id\nL1,B001\n"),
+            "required column is missing",
+        ),
         (lambda d: (d / "borrowers.csv").write_bytes(bytes(range(256)) * 50), "borrowers.csv"),
     ],
 )
@@ -254,8 +335,13 @@ def test_command_json_contract_and_exit_code(write_portfolio, capsys):
     assert exit_info.value.code == 1
     result = json.loads(capsys.readouterr().out)
     assert result["counts"] == {}
-    assert {"file": "loans.csv", "row": 3, "column": "principal", "value": "abc",
-            "message": "not an amount in yuan with at most 2 decimals"} in result["errors"]
+    assert {
+        "file": "loans.csv",
+        "row": 3,
+        "column": "principal",
+        "value": "abc",
+        "message": "not an amount in yuan with at most 2 decimals",
+    } in result["errors"]
     call_command("import", str(write_portfolio()), "--json")
     ok = json.loads(capsys.readouterr().out)
     assert ok["counts"]["loans"] == {"created": 2, "updated": 0, "unchanged": 0}

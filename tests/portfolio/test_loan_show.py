@@ -26,8 +26,12 @@ def test_loan_show_json(write_portfolio, capsys):
     assert data["borrower"]["id_number"] == "110105********002X"
     assert data["borrower"]["phone"] == "138****5678"
     assert data["schedule"][0] == {
-        "installment_no": 1, "due_date": "2026-02-05", "principal_due": "3960.27", "interest_due": "120.00",
-        "fee_due": "0.00", "total_due": "4080.27",
+        "installment_no": 1,
+        "due_date": "2026-02-05",
+        "principal_due": "3960.27",
+        "interest_due": "120.00",
+        "fee_due": "0.00",
+        "total_due": "4080.27",
     }
     assert [i["installment_no"] for i in data["schedule"]] == [1, 2, 3]
     assert data["payments"][0]["amount"] == "4080.27"

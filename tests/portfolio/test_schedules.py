@@ -90,9 +90,9 @@ def test_portfolio_amortisation_is_set_based_and_matches_single_loans():
     )
     frame = amortize(loans)
     assert frame.height == 10
-    assert frame.group_by("loan_id").agg(pl.col("principal_due").sum()).sort("loan_id")["principal_due"].to_list() == [
-        1_200_000, 1_000_000, 500_000
-    ]
+    assert frame.group_by("loan_id").agg(pl.col("principal_due").sum()).sort("loan_id")[
+        "principal_due"
+    ].to_list() == [1_200_000, 1_000_000, 500_000]
 
 
 @pytest.mark.parametrize("rate", ["0.12", "0.0435", "0.239999"])

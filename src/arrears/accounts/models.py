@@ -20,7 +20,9 @@ class Team(models.Model):
     """A collection or legal team. `lenders` scopes which referring parties' portfolios the team works."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    lenders = models.JSONField(_("lenders"), default=list, blank=True, help_text=_("Empty means every lender."))
+    lenders = models.JSONField(
+        _("lenders"), default=list, blank=True, help_text=_("Empty means every lender.")
+    )
 
     class Meta:
         verbose_name = _("team")

@@ -37,7 +37,10 @@ def create_user(
     )
     user.groups.set(Group.objects.filter(name=role))
     audit.record(
-        "user.created", "user", user.pk, actor=actor,
+        "user.created",
+        "user",
+        user.pk,
+        actor=actor,
         after={"username": username, "role": role, "team": team.name if team else None},
     )
     return user

@@ -23,7 +23,7 @@ def _actor_fields(actor: Actor, label: str) -> dict[str, Any]:
 def record(
     action: str,
     object_type: str,
-    object_id: str = "",
+    object_id: str | int = "",
     *,
     actor: Actor = None,
     actor_label: str = "",

@@ -48,11 +48,15 @@ def _monthly_interest(balance: np.ndarray, rate_millionths: np.ndarray) -> np.nd
     return (2 * balance * rate_millionths + denominator) // (2 * denominator)
 
 
-def _equal_installment_amount(principal: np.ndarray, rate_millionths: np.ndarray, n: np.ndarray) -> np.ndarray:
+def _equal_installment_amount(
+    principal: np.ndarray, rate_millionths: np.ndarray, n: np.ndarray
+) -> np.ndarray:
     r = rate_millionths.astype(np.float64) / (MONTHS * RATE_SCALE)
     p = principal.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        annuity = np.where(r > 0, p * r / (1.0 - np.power(1.0 + r, -n.astype(np.float64))), p / np.maximum(n, 1))
+        annuity = np.where(
+            r > 0, p * r / (1.0 - np.power(1.0 + r, -n.astype(np.float64))), p / np.maximum(n, 1)
+        )
     return np.floor(annuity + 0.5).astype(np.int64)
 
 
@@ -101,7 +105,10 @@ def amortize(loans: pl.DataFrame) -> pl.DataFrame:
     anchors = loans.select(
         pl.col("loan_id"),
         pl.col("first_due_date"),
-        pl.when(pl.col("repayment_method") == "bullet").then(pl.col("installments") - 1).otherwise(0).alias("shift"),
+        pl.when(pl.col("repayment_method") == "bullet")
+        .then(pl.col("installments") - 1)
+        .otherwise(0)
+        .alias("shift"),
     ).with_row_index("row")
     return (
         rows.join(anchors.with_columns(pl.col("row").cast(pl.Int64)), on="row")
@@ -142,4 +149,6 @@ def amortize_one(
             }
         )
     )
-    return [Installment(**{k: v for k, v in row.items() if k != "loan_id"}) for row in frame.iter_rows(named=True)]
+    return [
+        Installment(**{k: v for k, v in row.items() if k != "loan_id"}) for row in frame.iter_rows(named=True)
+    ]

@@ -80,14 +80,18 @@ def _write_file(spec: FileSpec, rows: pl.DataFrame, actor: User | None, run: Imp
     store.upsert(spec, classified.filter(pl.col("_change") != "unchanged").drop("_change"), insert_only=empty)
     if counts["updated"]:
         audit.record_many(
-            "portfolio.import.updated", spec.name,
+            "portfolio.import.updated",
+            spec.name,
             store.changed_fields(spec, classified.filter(pl.col("_change") == "updated"), old),
-            actor=actor, note=f"import run {run.pk}",
+            actor=actor,
+            note=f"import run {run.pk}",
         )
     if spec.name == "schedules" and old.height:
         # A loan whose schedule came anew keeps no installment the new schedule does not have.
         keys = store.key_columns(spec)
-        stale = old.join(new.select(keys), on=keys, how="anti").filter(pl.col("loan_id").is_in(new["loan_id"].implode()))
+        stale = old.join(new.select(keys), on=keys, how="anti").filter(
+            pl.col("loan_id").is_in(new["loan_id"].implode())
+        )
         store.delete_ids(spec.table, stale["id"].to_list())
         counts["deleted"] = stale.height
     return counts
@@ -105,7 +109,10 @@ def import_portfolio(
     `skip_invalid` is off). Re-importing the same portfolio changes nothing; changed rows are audited.
     `progress(stage)` is told what is starting, for long imports."""
     run = ImportRun.objects.create(
-        started_at=timezone.now(), source=source_name or str(source), started_by=actor, skip_invalid=skip_invalid
+        started_at=timezone.now(),
+        source=source_name or str(source),
+        started_by=actor,
+        skip_invalid=skip_invalid,
     )
     try:
         return _import(run, Path(source), skip_invalid, actor, progress)
@@ -116,7 +123,9 @@ def import_portfolio(
         raise
 
 
-def _import(run: ImportRun, source: Path, skip_invalid: bool, actor: User | None, progress: Progress) -> ImportRun:
+def _import(
+    run: ImportRun, source: Path, skip_invalid: bool, actor: User | None, progress: Progress
+) -> ImportRun:
     progress("validating")
     try:
         validated = _validate(source)
@@ -139,13 +148,18 @@ def _import(run: ImportRun, source: Path, skip_invalid: bool, actor: User | None
             if spec.name == "schedules":
                 counts[spec.name]["generated"] = validated.generated_schedules.height
             if vf := validated.files.get(spec.name):
-                skipped = vf.frame.height - rows.height + (
-                    validated.generated_schedules.height if spec.name == "schedules" else 0
+                skipped = (
+                    vf.frame.height
+                    - rows.height
+                    + (validated.generated_schedules.height if spec.name == "schedules" else 0)
                 )
                 if skipped:
                     counts[spec.name]["skipped"] = skipped
         audit.record(
-            "portfolio.imported", "import_run", run.pk, actor=actor,
+            "portfolio.imported",
+            "import_run",
+            run.pk,
+            actor=actor,
             after={"source": run.source, "counts": counts, "error_count": report.count},
         )
     status = ImportRun.Status.PARTIAL if report.count else ImportRun.Status.SUCCEEDED

@@ -29,7 +29,10 @@ def _ric_shape_checksum_birth(ids: pl.Series) -> pl.Series:
     return frame.select(
         (
             pl.col("id").str.contains(r"^\d{17}[\dX]$")
-            & (pl.col("id").str.slice(17, 1) == (total % 11).replace_strict(check_map, return_dtype=pl.String))
+            & (
+                pl.col("id").str.slice(17, 1)
+                == (total % 11).replace_strict(check_map, return_dtype=pl.String)
+            )
             & pl.col("id").str.slice(6, 8).str.to_date("%Y%m%d", strict=False).is_not_null()
         ).fill_null(False)
     ).to_series()
@@ -50,9 +53,14 @@ def resident_ids_valid(ids: pl.Series) -> pl.Series:
     """True where stdnum.cn.ric would accept the number (length, digits, checksum, birth date, birth place)."""
     ok = _ric_shape_checksum_birth(ids)
     frame = pl.DataFrame({"id": ids.str.strip_chars().str.to_uppercase(), "ok": ok})
-    keys = frame.filter("ok").select(
-        pl.col("id").str.slice(0, 6).alias("region"), pl.col("id").str.slice(6, 4).cast(pl.Int32).alias("year")
-    ).unique()
+    keys = (
+        frame.filter("ok")
+        .select(
+            pl.col("id").str.slice(0, 6).alias("region"),
+            pl.col("id").str.slice(6, 4).cast(pl.Int32).alias("year"),
+        )
+        .unique()
+    )
     known = keys.with_columns(
         pl.Series("known", [_birth_place_known(r, y) for r, y in keys.iter_rows()], dtype=pl.Boolean)
     )

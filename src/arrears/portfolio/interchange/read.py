@@ -59,7 +59,10 @@ def detect_encoding(path: Path) -> str:
 
 def _transcode_to_utf8(path: Path, workdir: Path) -> Path:
     target = workdir / f"{path.stem}.utf8.csv"
-    with path.open("r", encoding="gb18030", newline="") as src, target.open("w", encoding="utf-8", newline="") as dst:
+    with (
+        path.open("r", encoding="gb18030", newline="") as src,
+        target.open("w", encoding="utf-8", newline="") as dst,
+    ):
         shutil.copyfileobj(src, dst, CHUNK)
     return target
 

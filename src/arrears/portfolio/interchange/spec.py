@@ -55,11 +55,14 @@ LENDER_TYPES = ("bank", "consumer_finance", "microloan", "guarantee", "private",
 PRODUCT_TYPES = ("term_loan", "credit_card", "revolving", "mortgage", "auto")
 REPAYMENT_METHODS = ("equal_installment", "equal_principal", "interest_first", "bullet")
 
-M, R, D, I, B, C, ID = Kind.MONEY, Kind.RATE, Kind.DATE, Kind.INT, Kind.BOOL, Kind.CHOICE, Kind.ID
+M, R, D, N, B, C, ID = Kind.MONEY, Kind.RATE, Kind.DATE, Kind.INT, Kind.BOOL, Kind.CHOICE, Kind.ID
 
 FILES: tuple[FileSpec, ...] = (
     FileSpec(
-        "borrowers", "portfolio_borrower", ("borrower_id",), required=True,
+        "borrowers",
+        "portfolio_borrower",
+        ("borrower_id",),
+        required=True,
         columns=(
             Column("borrower_id", ID, required=True),
             Column("name", required=True),
@@ -74,7 +77,11 @@ FILES: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
-        "loans", "portfolio_loan", ("loan_id",), required=True, parent=("borrower_id", "borrowers"),
+        "loans",
+        "portfolio_loan",
+        ("loan_id",),
+        required=True,
+        parent=("borrower_id", "borrowers"),
         derived=("schedule_generated",),
         columns=(
             Column("loan_id", ID, required=True),
@@ -91,20 +98,23 @@ FILES: tuple[FileSpec, ...] = (
             Column("disbursement_date", D, required=True),
             Column("maturity_date", D),
             Column("repayment_method", C, choices=REPAYMENT_METHODS, default=""),
-            Column("installments", I),
+            Column("installments", N),
             Column("first_due_date", D),
-            Column("grace_days", I, default=0),
+            Column("grace_days", N, default=0),
             Column("purpose", default=""),
             Column("jurisdiction_clause", default=""),
             Column("status", C, choices=("active", "closed", "written_off"), default="active"),
         ),
     ),
     FileSpec(
-        "schedules", "portfolio_scheduleinstallment", ("loan_id", "installment_no"),
-        parent=("loan_id", "loans"), has_surrogate_id=True,
+        "schedules",
+        "portfolio_scheduleinstallment",
+        ("loan_id", "installment_no"),
+        parent=("loan_id", "loans"),
+        has_surrogate_id=True,
         columns=(
             Column("loan_id", ID, required=True),
-            Column("installment_no", I, required=True),
+            Column("installment_no", N, required=True),
             Column("due_date", D, required=True),
             Column("principal_due", M, required=True),
             Column("interest_due", M, required=True),
@@ -112,7 +122,10 @@ FILES: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
-        "payments", "portfolio_payment", ("payment_id",), parent=("loan_id", "loans"),
+        "payments",
+        "portfolio_payment",
+        ("payment_id",),
+        parent=("loan_id", "loans"),
         columns=(
             Column("payment_id", ID, required=True),
             Column("loan_id", ID, required=True),
@@ -126,21 +139,31 @@ FILES: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
-        "collateral", "portfolio_collateral", ("collateral_id",), parent=("loan_id", "loans"),
+        "collateral",
+        "portfolio_collateral",
+        ("collateral_id",),
+        parent=("loan_id", "loans"),
         columns=(
             Column("collateral_id", ID, required=True),
             Column("loan_id", ID, required=True),
-            Column("kind", C, choices=("real_estate", "vehicle", "deposit", "equity", "receivable", "other"),
-                   default="other"),
+            Column(
+                "kind",
+                C,
+                choices=("real_estate", "vehicle", "deposit", "equity", "receivable", "other"),
+                default="other",
+            ),
             Column("description", default=""),
             Column("appraised_value", M),
             Column("appraised_on", D),
-            Column("lien_rank", I),
+            Column("lien_rank", N),
             Column("registered", B, default=False),
         ),
     ),
     FileSpec(
-        "guarantees", "portfolio_guarantee", ("guarantee_id",), parent=("loan_id", "loans"),
+        "guarantees",
+        "portfolio_guarantee",
+        ("guarantee_id",),
+        parent=("loan_id", "loans"),
         columns=(
             Column("guarantee_id", ID, required=True),
             Column("loan_id", ID, required=True),
@@ -153,12 +176,19 @@ FILES: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
-        "contacts", "portfolio_contact", ("contact_id",), parent=("borrower_id", "borrowers"),
+        "contacts",
+        "portfolio_contact",
+        ("contact_id",),
+        parent=("borrower_id", "borrowers"),
         columns=(
             Column("contact_id", ID, required=True),
             Column("borrower_id", ID, required=True),
-            Column("relation", C, required=True,
-                   choices=("self", "spouse", "parent", "relative", "emergency", "employer", "other")),
+            Column(
+                "relation",
+                C,
+                required=True,
+                choices=("self", "spouse", "parent", "relative", "emergency", "employer", "other"),
+            ),
             Column("name", default=""),
             Column("phone", default=""),
             Column("email", default=""),
@@ -167,7 +197,11 @@ FILES: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
-        "claims", "portfolio_claim", ("loan_id", "as_of"), parent=("loan_id", "loans"), has_surrogate_id=True,
+        "claims",
+        "portfolio_claim",
+        ("loan_id", "as_of"),
+        parent=("loan_id", "loans"),
+        has_surrogate_id=True,
         columns=(
             Column("loan_id", ID, required=True),
             Column("as_of", D, required=True),
@@ -180,8 +214,11 @@ FILES: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
-        "assignments", "portfolio_assignment", ("loan_id", "assignee", "assigned_on"),
-        parent=("loan_id", "loans"), has_surrogate_id=True,
+        "assignments",
+        "portfolio_assignment",
+        ("loan_id", "assignee", "assigned_on"),
+        parent=("loan_id", "loans"),
+        has_surrogate_id=True,
         columns=(
             Column("loan_id", ID, required=True),
             Column("assignor", required=True),
@@ -191,8 +228,11 @@ FILES: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
-        "recourse_payments", "portfolio_recoursepayment", ("loan_id", "guarantor", "paid_on"),
-        parent=("loan_id", "loans"), has_surrogate_id=True,
+        "recourse_payments",
+        "portfolio_recoursepayment",
+        ("loan_id", "guarantor", "paid_on"),
+        parent=("loan_id", "loans"),
+        has_surrogate_id=True,
         columns=(
             Column("loan_id", ID, required=True),
             Column("guarantor", required=True),

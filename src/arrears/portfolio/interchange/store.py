@@ -59,7 +59,11 @@ def table_is_empty(table: str) -> bool:
 
 def target_dtypes(spec: FileSpec) -> dict[str, Any]:
     kinds = {
-        Kind.MONEY: pl.Int64, Kind.RATE: pl.Int64, Kind.DATE: pl.Date, Kind.INT: pl.Int64, Kind.BOOL: pl.Boolean,
+        Kind.MONEY: pl.Int64,
+        Kind.RATE: pl.Int64,
+        Kind.DATE: pl.Date,
+        Kind.INT: pl.Int64,
+        Kind.BOOL: pl.Boolean,
     }
     dtypes: dict[str, Any] = {c.target: kinds.get(c.kind, pl.String) for c in spec.columns}
     dtypes["extra"] = pl.String
@@ -125,17 +129,25 @@ def classify(spec: FileSpec, new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFra
         return new.with_columns(pl.lit("created").alias("_change"))
     joined = new.join(
         old.select([*keys, *values]).with_columns(pl.lit(True).alias("_found")),
-        on=keys, how="left", suffix="_old", maintain_order="left",
+        on=keys,
+        how="left",
+        suffix="_old",
+        maintain_order="left",
     )
     differs = pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"{c}_old")) for c in values])
     return joined.with_columns(
-        pl.when(pl.col("_found").is_null()).then(pl.lit("created"))
-        .when(differs).then(pl.lit("updated"))
-        .otherwise(pl.lit("unchanged")).alias("_change")
+        pl.when(pl.col("_found").is_null())
+        .then(pl.lit("created"))
+        .when(differs)
+        .then(pl.lit("updated"))
+        .otherwise(pl.lit("unchanged"))
+        .alias("_change")
     ).drop([f"{c}_old" for c in values] + ["_found"])
 
 
-def changed_fields(spec: FileSpec, updated: pl.DataFrame, old: pl.DataFrame) -> Iterator[tuple[str, dict, dict]]:
+def changed_fields(
+    spec: FileSpec, updated: pl.DataFrame, old: pl.DataFrame
+) -> Iterator[tuple[str, dict, dict]]:
     """(object id, before, after) with only the fields that changed: the audit trail of an update."""
     keys = key_columns(spec)
     values = [c for c in updated.columns if c not in keys and c != "_change"]
@@ -188,7 +200,9 @@ def upsert(spec: FileSpec, frame: pl.DataFrame, *, insert_only: bool = False) ->
     if is_postgres():
         _pg_upsert(spec.table, frame, column_list, conflict, insert_only)
     else:
-        sql = f"INSERT INTO {q(spec.table)} ({column_list}) VALUES ({', '.join('?' * len(columns))}){conflict}"
+        sql = (
+            f"INSERT INTO {q(spec.table)} ({column_list}) VALUES ({', '.join('?' * len(columns))}){conflict}"
+        )
         frame = frame.with_columns(pl.col(pl.Boolean).cast(pl.Int8))
         raw = connection.connection
         for start in range(0, frame.height, SQLITE_BATCH):
@@ -210,7 +224,9 @@ def _pg_upsert(table: str, frame: pl.DataFrame, column_list: str, conflict: str,
                 frame.slice(start, COPY_CHUNK).write_csv(buffer, include_header=False, null_value="\\N")
                 copy.write(buffer.getvalue())
         if not insert_only:
-            cursor.execute(f"INSERT INTO {q(table)} ({column_list}) SELECT {column_list} FROM {q(target)}{conflict}")
+            cursor.execute(
+                f"INSERT INTO {q(table)} ({column_list}) SELECT {column_list} FROM {q(target)}{conflict}"
+            )
             cursor.execute(f"DROP TABLE {q(target)}")
 
 

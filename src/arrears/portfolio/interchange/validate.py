@@ -25,7 +25,13 @@ MAX_REPORTED_ERRORS = 10_000
 MAX_RATE = RATE_SCALE  # 100% a year: anything above is almost surely a percentage typed as a number
 PENALTY_FACTOR = (3, 2)  # default penalty rate 1.5 × contract rate (portfolio-format.md, loans.csv)
 GUARANTEE_PERIOD_MONTHS = 6  # Civil Code art. 692: no agreed period -> 6 months after the main debt falls due
-ERROR_SCHEMA = {"file": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String, "message": pl.String}
+ERROR_SCHEMA = {
+    "file": pl.String,
+    "row": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "message": pl.String,
+}
 TRUE_WORDS = ("1", "true", "yes", "y", "是", "t")
 FALSE_WORDS = ("0", "false", "no", "n", "否", "f")
 
@@ -48,7 +54,9 @@ class Report:
             self.frames.append(kept)
             self.kept += kept.height
 
-    def add(self, file: str, message: str, *, row: int | None = None, column: str = "", value: str = "") -> None:
+    def add(
+        self, file: str, message: str, *, row: int | None = None, column: str = "", value: str = ""
+    ) -> None:
         self.add_frame(
             pl.DataFrame(
                 {"file": [file], "row": [row], "column": [column], "value": [value], "message": [message]},
@@ -102,6 +110,7 @@ SHAPES = {
 
 def _shape(column: Column) -> pl.Expr:
     n = pl.col(f"__n_{column.name}")
+    shape: pl.Expr
     if column.kind in SHAPES:
         shape = n.str.contains(SHAPES[column.kind])
     elif column.kind == Kind.DATE:
@@ -123,21 +132,27 @@ def _fixed_point(n: pl.Expr, scale_digits: int) -> pl.Expr:
 
 def _value_and_error(column: Column, max_length: int | None) -> tuple[pl.Expr, pl.Expr]:
     n, shape = pl.col(f"__n_{column.name}"), pl.col(f"__s_{column.name}")
+    value: pl.Expr
+    error: pl.Expr
     match column.kind:
         case Kind.MONEY:
             negative = n.str.starts_with("-")
             value = pl.when(shape & ~negative).then(_fixed_point(n, 2))
             error = (
-                pl.when(~shape).then(pl.lit("not an amount in yuan with at most 2 decimals"))
-                .when(negative).then(pl.lit("negative amount"))
+                pl.when(~shape)
+                .then(pl.lit("not an amount in yuan with at most 2 decimals"))
+                .when(negative)
+                .then(pl.lit("negative amount"))
             )
         case Kind.RATE:
             millionths = _fixed_point(n, 6)
             too_high = millionths > MAX_RATE
             value = pl.when(shape & ~too_high).then(millionths)
             error = (
-                pl.when(~shape).then(pl.lit("not a rate: give an annual fraction such as 0.12 (= 12% a year)"))
-                .when(too_high).then(pl.lit("rate above 100% a year; rates are annual fractions (0.12 = 12%)"))
+                pl.when(~shape)
+                .then(pl.lit("not a rate: give an annual fraction such as 0.12 (= 12% a year)"))
+                .when(too_high)
+                .then(pl.lit("rate above 100% a year; rates are annual fractions (0.12 = 12%)"))
             )
         case Kind.DATE:
             ok = shape.dt.year().is_between(1900, 2200)
@@ -230,9 +245,9 @@ def parse_file(
     )
     parsed = parse_columns(lazy.with_columns(extra.alias(EXTRA)), spec.columns, max_lengths)
     try:
-        frame = parsed.select(ROW, *spec.column_names, EXTRA, pl.selectors.starts_with("__e_", "__r_")).collect(
-            engine="streaming"
-        )
+        frame = parsed.select(
+            ROW, *spec.column_names, EXTRA, pl.selectors.starts_with("__e_", "__r_")
+        ).collect(engine="streaming")
     except pl.exceptions.PolarsError as exc:
         report.add(source.display, f"cannot be read as CSV: {str(exc).splitlines()[0]}")
         return None
@@ -303,12 +318,31 @@ def _check_borrowers(vf: ValidFile, report: Report) -> None:
         ((frame["id_type"] == "uscc") & ~uscc_ok).alias("_bad_uscc"),
         phones_valid(frame["phone"]).alias("_phone_ok"),
     )
-    flag(vf, report, pl.col("_bad_ric"), "id_number",
-         "not a valid resident ID number (checksum, birth date or region)", pl.col("id_number"))
-    flag(vf, report, pl.col("_bad_uscc"), "id_number", "not a valid unified social credit code", pl.col("id_number"))
+    flag(
+        vf,
+        report,
+        pl.col("_bad_ric"),
+        "id_number",
+        "not a valid resident ID number (checksum, birth date or region)",
+        pl.col("id_number"),
+    )
+    flag(
+        vf,
+        report,
+        pl.col("_bad_uscc"),
+        "id_number",
+        "not a valid unified social credit code",
+        pl.col("id_number"),
+    )
     flag(vf, report, ~pl.col("_phone_ok"), "phone", "not a valid phone number", pl.col("phone"))
-    flag(vf, report, ~pl.col("email").str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$") & (pl.col("email") != ""),
-         "email", "not an email address", pl.col("email"))
+    flag(
+        vf,
+        report,
+        ~pl.col("email").str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$") & (pl.col("email") != ""),
+        "email",
+        "not an email address",
+        pl.col("email"),
+    )
     vf.frame = vf.frame.drop("_bad_ric", "_bad_uscc", "_phone_ok").with_columns(
         normalise_phone(pl.col("phone")).alias("phone")
     )
@@ -327,26 +361,68 @@ def _check_loans(vf: ValidFile, report: Report) -> None:
     vf.frame = vf.frame.with_columns(
         pl.coalesce(pl.col("penalty_rate"), pl.col("annual_rate") * num // den).alias("penalty_rate")
     )
-    flag(vf, report, pl.col("disbursement_date") < pl.col("contract_date"), "disbursement_date",
-         "disbursed before the contract date", pl.col("disbursement_date"))
-    flag(vf, report, pl.col("first_due_date") <= pl.col("disbursement_date"), "first_due_date",
-         "first due date is not after disbursement", pl.col("first_due_date"))
-    flag(vf, report, pl.col("maturity_date") < pl.col("disbursement_date"), "maturity_date",
-         "matures before disbursement", pl.col("maturity_date"))
-    flag(vf, report, pl.col("principal") == 0, "principal", "principal must be more than zero",
-         yuan_text(pl.col("principal")))
-    flag(vf, report, pl.col("installments") == 0, "installments", "installments must be at least 1",
-         pl.col("installments"))
-    flag(vf, report, pl.col("installments") > 600, "installments", "more than 600 monthly installments",
-         pl.col("installments"))
+    flag(
+        vf,
+        report,
+        pl.col("disbursement_date") < pl.col("contract_date"),
+        "disbursement_date",
+        "disbursed before the contract date",
+        pl.col("disbursement_date"),
+    )
+    flag(
+        vf,
+        report,
+        pl.col("first_due_date") <= pl.col("disbursement_date"),
+        "first_due_date",
+        "first due date is not after disbursement",
+        pl.col("first_due_date"),
+    )
+    flag(
+        vf,
+        report,
+        pl.col("maturity_date") < pl.col("disbursement_date"),
+        "maturity_date",
+        "matures before disbursement",
+        pl.col("maturity_date"),
+    )
+    flag(
+        vf,
+        report,
+        pl.col("principal") == 0,
+        "principal",
+        "principal must be more than zero",
+        yuan_text(pl.col("principal")),
+    )
+    flag(
+        vf,
+        report,
+        pl.col("installments") == 0,
+        "installments",
+        "installments must be at least 1",
+        pl.col("installments"),
+    )
+    flag(
+        vf,
+        report,
+        pl.col("installments") > 600,
+        "installments",
+        "more than 600 monthly installments",
+        pl.col("installments"),
+    )
 
 
 def _check_payments(vf: ValidFile, report: Report) -> None:
     split = ["principal_paid", "interest_paid", "penalty_paid", "fee_paid"]
     has_split = pl.any_horizontal([pl.col(c).is_not_null() for c in split])
     split_sum = pl.sum_horizontal([pl.col(c).fill_null(0) for c in split])
-    flag(vf, report, has_split & (split_sum != pl.col("amount")), "amount",
-         pl.format("split adds up to {}, not the amount", yuan_text(split_sum)), yuan_text(pl.col("amount")))
+    flag(
+        vf,
+        report,
+        has_split & (split_sum != pl.col("amount")),
+        "amount",
+        pl.format("split adds up to {}, not the amount", yuan_text(split_sum)),
+        yuan_text(pl.col("amount")),
+    )
     flag(vf, report, pl.col("amount") == 0, "amount", "payment of zero", yuan_text(pl.col("amount")))
 
 
@@ -366,9 +442,7 @@ def _keys(vf: ValidFile | None, column: str, *, valid: bool) -> pl.Series:
     return vf.frame.filter(pl.col(OK) == valid)[column].unique()
 
 
-def _check_references(
-    files: dict[str, ValidFile], report: Report, existing: dict[str, pl.Series]
-) -> None:
+def _check_references(files: dict[str, ValidFile], report: Report, existing: dict[str, pl.Series]) -> None:
     """Children must refer to a parent that is valid in this import or already in the database."""
     for spec in FILES:
         vf = files.get(spec.name)
@@ -380,11 +454,23 @@ def _check_references(
         good = pl.concat([_keys(parent, parent_key, valid=True), existing[parent_name]]).unique()
         bad_parents = _keys(parent, parent_key, valid=False)
         singular = parent_name.removesuffix("s")
-        flag(vf, report, pl.col(column).is_in(bad_parents.implode()) & ~pl.col(column).is_in(good.implode()), column,
-             f"refers to a {singular} whose row has errors ({parent.display if parent else parent_name})",
-             pl.col(column), only_valid=True)
-        flag(vf, report, ~pl.col(column).is_in(good.implode()) & ~pl.col(column).is_in(bad_parents.implode()), column,
-             f"unknown {singular}", pl.col(column))
+        flag(
+            vf,
+            report,
+            pl.col(column).is_in(bad_parents.implode()) & ~pl.col(column).is_in(good.implode()),
+            column,
+            f"refers to a {singular} whose row has errors ({parent.display if parent else parent_name})",
+            pl.col(column),
+            only_valid=True,
+        )
+        flag(
+            vf,
+            report,
+            ~pl.col(column).is_in(good.implode()) & ~pl.col(column).is_in(bad_parents.implode()),
+            column,
+            f"unknown {singular}",
+            pl.col(column),
+        )
 
 
 PaymentLookup = Callable[[list[str]], pl.DataFrame]
@@ -399,17 +485,43 @@ def _check_reversals(payments: ValidFile, report: Report, lookup_payments: Payme
     )
     payments.frame = payments.frame.join(
         known.rename({"payment_id": "reverses", "loan_id": "_orig_loan", "amount": "_orig_amount"}),
-        on="reverses", how="left", maintain_order="left",
+        on="reverses",
+        how="left",
+        maintain_order="left",
     )
     has = pl.col("reverses").is_not_null()
-    flag(payments, report, has & pl.col("_orig_loan").is_null(), "reverses", "reverses an unknown payment",
-         pl.col("reverses"))
-    flag(payments, report, has & (pl.col("_orig_loan") != pl.col("loan_id")), "reverses",
-         "reverses a payment of another loan", pl.col("reverses"))
-    flag(payments, report, has & (pl.col("_orig_amount") != pl.col("amount")), "amount",
-         "a reversal must have the amount of the payment it reverses", yuan_text(pl.col("amount")))
-    flag(payments, report, pl.col("reverses") == pl.col("payment_id"), "reverses", "a payment cannot reverse itself",
-         pl.col("reverses"))
+    flag(
+        payments,
+        report,
+        has & pl.col("_orig_loan").is_null(),
+        "reverses",
+        "reverses an unknown payment",
+        pl.col("reverses"),
+    )
+    flag(
+        payments,
+        report,
+        has & (pl.col("_orig_loan") != pl.col("loan_id")),
+        "reverses",
+        "reverses a payment of another loan",
+        pl.col("reverses"),
+    )
+    flag(
+        payments,
+        report,
+        has & (pl.col("_orig_amount") != pl.col("amount")),
+        "amount",
+        "a reversal must have the amount of the payment it reverses",
+        yuan_text(pl.col("amount")),
+    )
+    flag(
+        payments,
+        report,
+        pl.col("reverses") == pl.col("payment_id"),
+        "reverses",
+        "a payment cannot reverse itself",
+        pl.col("reverses"),
+    )
     payments.frame = payments.frame.drop("_orig_loan", "_orig_amount")
 
 
@@ -421,55 +533,100 @@ def _check_schedules(
     terms = loans.frame.filter(OK).select("loan_id", "principal", "disbursement_date")
     if schedules is not None:
         schedules.frame = schedules.frame.join(terms, on="loan_id", how="left", maintain_order="left")
-        flag(schedules, report, pl.col("due_date") <= pl.col("disbursement_date"), "due_date",
-             "due on or before the disbursement date", pl.col("due_date"))
+        flag(
+            schedules,
+            report,
+            pl.col("due_date") <= pl.col("disbursement_date"),
+            "due_date",
+            "due on or before the disbursement date",
+            pl.col("due_date"),
+        )
         sums = schedules.frame.group_by("loan_id").agg(
             pl.col("principal_due").sum().alias("_sum"), pl.col(OK).all().alias("_all_ok")
         )
         schedules.frame = schedules.frame.join(sums, on="loan_id", how="left", maintain_order="left")
-        flag(schedules, report,
-             pl.col("_all_ok") & pl.col("principal").is_not_null() & (pl.col("_sum") != pl.col("principal")),
-             "principal_due",
-             pl.format("the schedule's principal adds up to {}, the loan's principal is {}",
-                       yuan_text(pl.col("_sum")), yuan_text(pl.col("principal"))),
-             pl.col("loan_id"))
+        flag(
+            schedules,
+            report,
+            pl.col("_all_ok") & pl.col("principal").is_not_null() & (pl.col("_sum") != pl.col("principal")),
+            "principal_due",
+            pl.format(
+                "the schedule's principal adds up to {}, the loan's principal is {}",
+                yuan_text(pl.col("_sum")),
+                yuan_text(pl.col("principal")),
+            ),
+            pl.col("loan_id"),
+        )
         # one bad installment makes the whole schedule unusable
         bad_loans = schedules.frame.filter(~pl.col(OK))["loan_id"].unique()
-        flag(schedules, report, pl.col("loan_id").is_in(bad_loans.implode()), "loan_id",
-             "another installment of this loan's schedule has errors", pl.col("loan_id"), only_valid=True)
+        flag(
+            schedules,
+            report,
+            pl.col("loan_id").is_in(bad_loans.implode()),
+            "loan_id",
+            "another installment of this loan's schedule has errors",
+            pl.col("loan_id"),
+            only_valid=True,
+        )
         schedules.frame = schedules.frame.drop("principal", "disbursement_date", "_sum", "_all_ok")
         bad_schedule = schedules.frame.filter(~pl.col(OK))["loan_id"].unique()
-        flag(loans, report, pl.col("loan_id").is_in(bad_schedule.implode()), "loan_id",
-             f"its schedule has errors ({schedules.display})", pl.col("loan_id"), only_valid=True)
+        flag(
+            loans,
+            report,
+            pl.col("loan_id").is_in(bad_schedule.implode()),
+            "loan_id",
+            f"its schedule has errors ({schedules.display})",
+            pl.col("loan_id"),
+            only_valid=True,
+        )
         with_rows = schedules.frame["loan_id"].unique()
     else:
         with_rows = pl.Series([], dtype=pl.String)
 
-    needs = ~pl.col("loan_id").is_in(with_rows.implode()) & ~pl.col("loan_id").is_in(loans_with_db_schedule.implode())
+    needs = ~pl.col("loan_id").is_in(with_rows.implode()) & ~pl.col("loan_id").is_in(
+        loans_with_db_schedule.implode()
+    )
     for column in ("repayment_method", "installments", "first_due_date"):
-        missing = (pl.col(column).is_null()) | (pl.col(column) == "") if column == "repayment_method" else (
-            pl.col(column).is_null()
+        missing = (
+            (pl.col(column).is_null()) | (pl.col(column) == "")
+            if column == "repayment_method"
+            else (pl.col(column).is_null())
         )
-        flag(loans, report, needs & missing, column,
-             "needed to generate the schedule: the loan has no rows in schedules.csv", pl.col(column).cast(pl.String))
+        flag(
+            loans,
+            report,
+            needs & missing,
+            column,
+            "needed to generate the schedule: the loan has no rows in schedules.csv",
+            pl.col(column).cast(pl.String),
+        )
     to_generate = loans.frame.filter(pl.col(OK) & needs)
     loans.frame = loans.frame.with_columns(needs.alias("schedule_generated"))
-    return amortize(to_generate.select("loan_id", "principal", "annual_rate", "repayment_method", "installments",
-                                       "first_due_date"))
+    return amortize(
+        to_generate.select(
+            "loan_id", "principal", "annual_rate", "repayment_method", "installments", "first_due_date"
+        )
+    )
 
 
 def _default_guarantee_period(guarantees: ValidFile, loans: ValidFile, schedule_ends: pl.DataFrame) -> None:
     """Civil Code art. 692: no agreed period -> six months from when the main debt falls due (its maturity, else
     its last installment)."""
     due = loans.frame.select("loan_id", "maturity_date").join(schedule_ends, on="loan_id", how="left")
-    guarantees.frame = guarantees.frame.join(
-        due.select("loan_id", pl.coalesce("maturity_date", "_last_due").alias("_debt_due")),
-        on="loan_id", how="left", maintain_order="left",
-    ).with_columns(
-        pl.coalesce(
-            pl.col("period_end"), pl.col("_debt_due").dt.offset_by(f"{GUARANTEE_PERIOD_MONTHS}mo")
-        ).alias("period_end")
-    ).drop("_debt_due")
+    guarantees.frame = (
+        guarantees.frame.join(
+            due.select("loan_id", pl.coalesce("maturity_date", "_last_due").alias("_debt_due")),
+            on="loan_id",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            pl.coalesce(
+                pl.col("period_end"), pl.col("_debt_due").dt.offset_by(f"{GUARANTEE_PERIOD_MONTHS}mo")
+            ).alias("period_end")
+        )
+        .drop("_debt_due")
+    )
 
 
 @dataclass
@@ -524,13 +681,20 @@ def validate_portfolio(
         # loans invalidated by their schedule take their children with them
         _check_references(files, report, existing)
         if "guarantees" in files:
-            ends = pl.concat(
-                [
-                    f.select("loan_id", "due_date")
-                    for f in (files["schedules"].frame.filter(OK) if "schedules" in files else None, generated)
-                    if f is not None and f.height
-                ]
-                or [pl.DataFrame(schema={"loan_id": pl.String, "due_date": pl.Date})]
-            ).group_by("loan_id").agg(pl.col("due_date").max().alias("_last_due"))
+            ends = (
+                pl.concat(
+                    [
+                        f.select("loan_id", "due_date")
+                        for f in (
+                            files["schedules"].frame.filter(OK) if "schedules" in files else None,
+                            generated,
+                        )
+                        if f is not None and f.height
+                    ]
+                    or [pl.DataFrame(schema={"loan_id": pl.String, "due_date": pl.Date})]
+                )
+                .group_by("loan_id")
+                .agg(pl.col("due_date").max().alias("_last_due"))
+            )
             _default_guarantee_period(files["guarantees"], loans, ends)
     return ValidatedPortfolio(files, generated, report)

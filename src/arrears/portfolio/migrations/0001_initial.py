@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,237 +14,555 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Borrower',
+            name="Borrower",
             fields=[
-                ('borrower_id', models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name='borrower ID')),
-                ('name', models.CharField(db_index=True, max_length=200, verbose_name='name')),
-                ('id_type', models.CharField(choices=[('resident_id', 'Resident ID card'), ('passport', 'Passport'), ('uscc', 'Unified social credit code'), ('other', 'Other')], default='resident_id', max_length=20, verbose_name='ID type')),
-                ('id_number', models.CharField(db_index=True, max_length=64, verbose_name='ID number')),
-                ('phone', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='phone')),
-                ('email', models.CharField(blank=True, max_length=254, verbose_name='email')),
-                ('address', models.CharField(blank=True, max_length=500, verbose_name='address')),
-                ('province', models.CharField(blank=True, max_length=50, verbose_name='province')),
-                ('city', models.CharField(blank=True, max_length=50, verbose_name='city')),
-                ('is_company', models.BooleanField(default=False, verbose_name='company')),
-                ('extra', models.JSONField(blank=True, default=dict)),
+                (
+                    "borrower_id",
+                    models.CharField(
+                        max_length=64, primary_key=True, serialize=False, verbose_name="borrower ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=200, verbose_name="name")),
+                (
+                    "id_type",
+                    models.CharField(
+                        choices=[
+                            ("resident_id", "Resident ID card"),
+                            ("passport", "Passport"),
+                            ("uscc", "Unified social credit code"),
+                            ("other", "Other"),
+                        ],
+                        default="resident_id",
+                        max_length=20,
+                        verbose_name="ID type",
+                    ),
+                ),
+                ("id_number", models.CharField(db_index=True, max_length=64, verbose_name="ID number")),
+                ("phone", models.CharField(blank=True, db_index=True, max_length=32, verbose_name="phone")),
+                ("email", models.CharField(blank=True, max_length=254, verbose_name="email")),
+                ("address", models.CharField(blank=True, max_length=500, verbose_name="address")),
+                ("province", models.CharField(blank=True, max_length=50, verbose_name="province")),
+                ("city", models.CharField(blank=True, max_length=50, verbose_name="city")),
+                ("is_company", models.BooleanField(default=False, verbose_name="company")),
+                ("extra", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'verbose_name': 'borrower',
-                'verbose_name_plural': 'borrowers',
+                "verbose_name": "borrower",
+                "verbose_name_plural": "borrowers",
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('contact_id', models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name='contact ID')),
-                ('relation', models.CharField(choices=[('self', 'Self'), ('spouse', 'Spouse'), ('parent', 'Parent'), ('relative', 'Relative'), ('emergency', 'Emergency contact'), ('employer', 'Employer'), ('other', 'Other')], max_length=20, verbose_name='relation')),
-                ('name', models.CharField(blank=True, max_length=200, verbose_name='name')),
-                ('phone', models.CharField(blank=True, max_length=32, verbose_name='phone')),
-                ('email', models.CharField(blank=True, max_length=254, verbose_name='email')),
-                ('address', models.CharField(blank=True, max_length=500, verbose_name='address')),
-                ('consented', models.BooleanField(default=False, verbose_name='consented')),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('borrower', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='portfolio.borrower')),
+                (
+                    "contact_id",
+                    models.CharField(
+                        max_length=64, primary_key=True, serialize=False, verbose_name="contact ID"
+                    ),
+                ),
+                (
+                    "relation",
+                    models.CharField(
+                        choices=[
+                            ("self", "Self"),
+                            ("spouse", "Spouse"),
+                            ("parent", "Parent"),
+                            ("relative", "Relative"),
+                            ("emergency", "Emergency contact"),
+                            ("employer", "Employer"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="relation",
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200, verbose_name="name")),
+                ("phone", models.CharField(blank=True, max_length=32, verbose_name="phone")),
+                ("email", models.CharField(blank=True, max_length=254, verbose_name="email")),
+                ("address", models.CharField(blank=True, max_length=500, verbose_name="address")),
+                ("consented", models.BooleanField(default=False, verbose_name="consented")),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "borrower",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="portfolio.borrower",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact',
-                'verbose_name_plural': 'contacts',
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacts",
             },
         ),
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('source', models.CharField(max_length=500, verbose_name='source')),
-                ('skip_invalid', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Imported with rows skipped'), ('rejected', 'Rejected'), ('failed', 'Failed')], default='running', max_length=10)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('error_count', models.PositiveIntegerField(default=0)),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="started")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished")),
+                ("source", models.CharField(max_length=500, verbose_name="source")),
+                ("skip_invalid", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("partial", "Imported with rows skipped"),
+                            ("rejected", "Rejected"),
+                            ("failed", "Failed"),
+                        ],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                ("error_count", models.PositiveIntegerField(default=0)),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import run',
-                'verbose_name_plural': 'import runs',
-                'ordering': ['-started_at'],
+                "verbose_name": "import run",
+                "verbose_name_plural": "import runs",
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Loan',
+            name="Loan",
             fields=[
-                ('loan_id', models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name='loan ID')),
-                ('lender', models.CharField(blank=True, db_index=True, max_length=200, verbose_name='lender')),
-                ('lender_type', models.CharField(choices=[('bank', 'Bank'), ('consumer_finance', 'Consumer finance company'), ('microloan', 'Micro-loan company'), ('guarantee', 'Guarantee company'), ('private', 'Private lender'), ('amc', 'Asset management company')], max_length=20, verbose_name='lender type')),
-                ('product_type', models.CharField(choices=[('term_loan', 'Term loan'), ('credit_card', 'Credit card'), ('revolving', 'Revolving credit'), ('mortgage', 'Mortgage'), ('auto', 'Auto loan')], max_length=20, verbose_name='product')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('principal', models.BigIntegerField(verbose_name='principal (fen)')),
-                ('annual_rate', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='annual rate')),
-                ('penalty_rate', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='penalty rate')),
-                ('day_count', models.CharField(choices=[('ACT/360', 'ACT/360'), ('ACT/365', 'ACT/365')], default='ACT/360', max_length=7, verbose_name='day count')),
-                ('contract_date', models.DateField(verbose_name='contract date')),
-                ('disbursement_date', models.DateField(verbose_name='disbursement date')),
-                ('maturity_date', models.DateField(blank=True, null=True, verbose_name='maturity date')),
-                ('repayment_method', models.CharField(blank=True, choices=[('equal_installment', 'Equal installment (等额本息)'), ('equal_principal', 'Equal principal (等额本金)'), ('interest_first', 'Interest first (先息后本)'), ('bullet', 'Bullet (到期还本付息)')], max_length=20, verbose_name='repayment method')),
-                ('installments', models.PositiveIntegerField(blank=True, null=True, verbose_name='installments')),
-                ('first_due_date', models.DateField(blank=True, null=True, verbose_name='first due date')),
-                ('grace_days', models.PositiveIntegerField(default=0, verbose_name='grace days')),
-                ('purpose', models.CharField(blank=True, max_length=200, verbose_name='purpose')),
-                ('jurisdiction_clause', models.CharField(blank=True, max_length=200, verbose_name='jurisdiction clause')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('closed', 'Closed'), ('written_off', 'Written off')], default='active', max_length=20, verbose_name='status')),
-                ('schedule_generated', models.BooleanField(default=False, verbose_name='schedule generated by Arrears')),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('borrower', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='loans', to='portfolio.borrower')),
+                (
+                    "loan_id",
+                    models.CharField(
+                        max_length=64, primary_key=True, serialize=False, verbose_name="loan ID"
+                    ),
+                ),
+                (
+                    "lender",
+                    models.CharField(blank=True, db_index=True, max_length=200, verbose_name="lender"),
+                ),
+                (
+                    "lender_type",
+                    models.CharField(
+                        choices=[
+                            ("bank", "Bank"),
+                            ("consumer_finance", "Consumer finance company"),
+                            ("microloan", "Micro-loan company"),
+                            ("guarantee", "Guarantee company"),
+                            ("private", "Private lender"),
+                            ("amc", "Asset management company"),
+                        ],
+                        max_length=20,
+                        verbose_name="lender type",
+                    ),
+                ),
+                (
+                    "product_type",
+                    models.CharField(
+                        choices=[
+                            ("term_loan", "Term loan"),
+                            ("credit_card", "Credit card"),
+                            ("revolving", "Revolving credit"),
+                            ("mortgage", "Mortgage"),
+                            ("auto", "Auto loan"),
+                        ],
+                        max_length=20,
+                        verbose_name="product",
+                    ),
+                ),
+                ("currency", models.CharField(default="CNY", max_length=3, verbose_name="currency")),
+                ("principal", models.BigIntegerField(verbose_name="principal (fen)")),
+                (
+                    "annual_rate",
+                    models.DecimalField(decimal_places=6, max_digits=9, verbose_name="annual rate"),
+                ),
+                (
+                    "penalty_rate",
+                    models.DecimalField(decimal_places=6, max_digits=9, verbose_name="penalty rate"),
+                ),
+                (
+                    "day_count",
+                    models.CharField(
+                        choices=[("ACT/360", "ACT/360"), ("ACT/365", "ACT/365")],
+                        default="ACT/360",
+                        max_length=7,
+                        verbose_name="day count",
+                    ),
+                ),
+                ("contract_date", models.DateField(verbose_name="contract date")),
+                ("disbursement_date", models.DateField(verbose_name="disbursement date")),
+                ("maturity_date", models.DateField(blank=True, null=True, verbose_name="maturity date")),
+                (
+                    "repayment_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("equal_installment", "Equal installment (等额本息)"),
+                            ("equal_principal", "Equal principal (等额本金)"),
+                            ("interest_first", "Interest first (先息后本)"),
+                            ("bullet", "Bullet (到期还本付息)"),
+                        ],
+                        max_length=20,
+                        verbose_name="repayment method",
+                    ),
+                ),
+                (
+                    "installments",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="installments"),
+                ),
+                ("first_due_date", models.DateField(blank=True, null=True, verbose_name="first due date")),
+                ("grace_days", models.PositiveIntegerField(default=0, verbose_name="grace days")),
+                ("purpose", models.CharField(blank=True, max_length=200, verbose_name="purpose")),
+                (
+                    "jurisdiction_clause",
+                    models.CharField(blank=True, max_length=200, verbose_name="jurisdiction clause"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("closed", "Closed"), ("written_off", "Written off")],
+                        default="active",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "schedule_generated",
+                    models.BooleanField(default=False, verbose_name="schedule generated by Arrears"),
+                ),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "borrower",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="loans",
+                        to="portfolio.borrower",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'loan',
-                'verbose_name_plural': 'loans',
+                "verbose_name": "loan",
+                "verbose_name_plural": "loans",
             },
         ),
         migrations.CreateModel(
-            name='Guarantee',
+            name="Guarantee",
             fields=[
-                ('guarantee_id', models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name='guarantee ID')),
-                ('guarantor_name', models.CharField(max_length=200, verbose_name='guarantor')),
-                ('guarantor_id_number', models.CharField(blank=True, max_length=64, verbose_name='guarantor ID number')),
-                ('guarantor_phone', models.CharField(blank=True, max_length=32, verbose_name='guarantor phone')),
-                ('guarantee_type', models.CharField(choices=[('general', 'General guarantee (一般保证)'), ('joint', 'Joint and several (连带责任保证)')], default='general', max_length=10, verbose_name='guarantee type')),
-                ('period_end', models.DateField(blank=True, null=True, verbose_name='guarantee period ends')),
-                ('amount_cap', models.BigIntegerField(blank=True, null=True, verbose_name='amount cap (fen)')),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('loan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='guarantees', to='portfolio.loan')),
+                (
+                    "guarantee_id",
+                    models.CharField(
+                        max_length=64, primary_key=True, serialize=False, verbose_name="guarantee ID"
+                    ),
+                ),
+                ("guarantor_name", models.CharField(max_length=200, verbose_name="guarantor")),
+                (
+                    "guarantor_id_number",
+                    models.CharField(blank=True, max_length=64, verbose_name="guarantor ID number"),
+                ),
+                (
+                    "guarantor_phone",
+                    models.CharField(blank=True, max_length=32, verbose_name="guarantor phone"),
+                ),
+                (
+                    "guarantee_type",
+                    models.CharField(
+                        choices=[
+                            ("general", "General guarantee (一般保证)"),
+                            ("joint", "Joint and several (连带责任保证)"),
+                        ],
+                        default="general",
+                        max_length=10,
+                        verbose_name="guarantee type",
+                    ),
+                ),
+                ("period_end", models.DateField(blank=True, null=True, verbose_name="guarantee period ends")),
+                (
+                    "amount_cap",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="amount cap (fen)"),
+                ),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "loan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="guarantees",
+                        to="portfolio.loan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'guarantee',
-                'verbose_name_plural': 'guarantees',
+                "verbose_name": "guarantee",
+                "verbose_name_plural": "guarantees",
             },
         ),
         migrations.CreateModel(
-            name='Collateral',
+            name="Collateral",
             fields=[
-                ('collateral_id', models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name='collateral ID')),
-                ('kind', models.CharField(choices=[('real_estate', 'Real estate'), ('vehicle', 'Vehicle'), ('deposit', 'Deposit'), ('equity', 'Equity'), ('receivable', 'Receivable'), ('other', 'Other')], default='other', max_length=20, verbose_name='kind')),
-                ('description', models.CharField(blank=True, max_length=500, verbose_name='description')),
-                ('appraised_value', models.BigIntegerField(blank=True, null=True, verbose_name='appraised value (fen)')),
-                ('appraised_on', models.DateField(blank=True, null=True, verbose_name='appraised on')),
-                ('lien_rank', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='lien rank')),
-                ('registered', models.BooleanField(default=False, verbose_name='registered')),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('loan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='collateral', to='portfolio.loan')),
+                (
+                    "collateral_id",
+                    models.CharField(
+                        max_length=64, primary_key=True, serialize=False, verbose_name="collateral ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("real_estate", "Real estate"),
+                            ("vehicle", "Vehicle"),
+                            ("deposit", "Deposit"),
+                            ("equity", "Equity"),
+                            ("receivable", "Receivable"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=500, verbose_name="description")),
+                (
+                    "appraised_value",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="appraised value (fen)"),
+                ),
+                ("appraised_on", models.DateField(blank=True, null=True, verbose_name="appraised on")),
+                (
+                    "lien_rank",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="lien rank"),
+                ),
+                ("registered", models.BooleanField(default=False, verbose_name="registered")),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "loan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="collateral",
+                        to="portfolio.loan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'collateral',
-                'verbose_name_plural': 'collateral',
+                "verbose_name": "collateral",
+                "verbose_name_plural": "collateral",
             },
         ),
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField(verbose_name='as of')),
-                ('principal', models.BigIntegerField(blank=True, null=True)),
-                ('interest', models.BigIntegerField(blank=True, null=True)),
-                ('penalty', models.BigIntegerField(blank=True, null=True)),
-                ('fees', models.BigIntegerField(blank=True, null=True)),
-                ('case_type', models.CharField(choices=[('own', 'Own loan'), ('assigned', 'Assigned debt (债权转让)'), ('guarantee_recourse', 'Guarantor recourse (代偿追偿)')], default='own', max_length=20, verbose_name='case type')),
-                ('claimant', models.CharField(blank=True, max_length=200, verbose_name='claimant')),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('loan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claims', to='portfolio.loan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField(verbose_name="as of")),
+                ("principal", models.BigIntegerField(blank=True, null=True)),
+                ("interest", models.BigIntegerField(blank=True, null=True)),
+                ("penalty", models.BigIntegerField(blank=True, null=True)),
+                ("fees", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "case_type",
+                    models.CharField(
+                        choices=[
+                            ("own", "Own loan"),
+                            ("assigned", "Assigned debt (债权转让)"),
+                            ("guarantee_recourse", "Guarantor recourse (代偿追偿)"),
+                        ],
+                        default="own",
+                        max_length=20,
+                        verbose_name="case type",
+                    ),
+                ),
+                ("claimant", models.CharField(blank=True, max_length=200, verbose_name="claimant")),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "loan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="claims",
+                        to="portfolio.loan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'claim',
-                'verbose_name_plural': 'claims',
+                "verbose_name": "claim",
+                "verbose_name_plural": "claims",
             },
         ),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assignor', models.CharField(max_length=200, verbose_name='assignor')),
-                ('assignee', models.CharField(max_length=200, verbose_name='assignee')),
-                ('assigned_on', models.DateField(verbose_name='assigned on')),
-                ('notice_delivered_on', models.DateField(blank=True, null=True, verbose_name='notice delivered on')),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('loan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='portfolio.loan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("assignor", models.CharField(max_length=200, verbose_name="assignor")),
+                ("assignee", models.CharField(max_length=200, verbose_name="assignee")),
+                ("assigned_on", models.DateField(verbose_name="assigned on")),
+                (
+                    "notice_delivered_on",
+                    models.DateField(blank=True, null=True, verbose_name="notice delivered on"),
+                ),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "loan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="portfolio.loan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'assignment',
-                'verbose_name_plural': 'assignments',
+                "verbose_name": "assignment",
+                "verbose_name_plural": "assignments",
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('payment_id', models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name='payment ID')),
-                ('paid_on', models.DateField(db_index=True, verbose_name='paid on')),
-                ('amount', models.BigIntegerField(verbose_name='amount (fen)')),
-                ('principal_paid', models.BigIntegerField(blank=True, null=True)),
-                ('interest_paid', models.BigIntegerField(blank=True, null=True)),
-                ('penalty_paid', models.BigIntegerField(blank=True, null=True)),
-                ('fee_paid', models.BigIntegerField(blank=True, null=True)),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('loan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='portfolio.loan')),
-                ('reverses', models.OneToOneField(blank=True, help_text='The payment this row reverses.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='portfolio.payment')),
+                (
+                    "payment_id",
+                    models.CharField(
+                        max_length=64, primary_key=True, serialize=False, verbose_name="payment ID"
+                    ),
+                ),
+                ("paid_on", models.DateField(db_index=True, verbose_name="paid on")),
+                ("amount", models.BigIntegerField(verbose_name="amount (fen)")),
+                ("principal_paid", models.BigIntegerField(blank=True, null=True)),
+                ("interest_paid", models.BigIntegerField(blank=True, null=True)),
+                ("penalty_paid", models.BigIntegerField(blank=True, null=True)),
+                ("fee_paid", models.BigIntegerField(blank=True, null=True)),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "loan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="portfolio.loan",
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="The payment this row reverses.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="portfolio.payment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment',
-                'verbose_name_plural': 'payments',
-                'ordering': ['loan_id', 'paid_on', 'payment_id'],
+                "verbose_name": "payment",
+                "verbose_name_plural": "payments",
+                "ordering": ["loan_id", "paid_on", "payment_id"],
             },
         ),
         migrations.CreateModel(
-            name='RecoursePayment',
+            name="RecoursePayment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('guarantor', models.CharField(max_length=200, verbose_name='guarantor')),
-                ('paid_on', models.DateField(verbose_name='paid on')),
-                ('amount', models.BigIntegerField(verbose_name='amount (fen)')),
-                ('recourse_rate', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='recourse rate')),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('loan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recourse_payments', to='portfolio.loan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("guarantor", models.CharField(max_length=200, verbose_name="guarantor")),
+                ("paid_on", models.DateField(verbose_name="paid on")),
+                ("amount", models.BigIntegerField(verbose_name="amount (fen)")),
+                (
+                    "recourse_rate",
+                    models.DecimalField(
+                        blank=True, decimal_places=6, max_digits=9, null=True, verbose_name="recourse rate"
+                    ),
+                ),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "loan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recourse_payments",
+                        to="portfolio.loan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recourse payment',
-                'verbose_name_plural': 'recourse payments',
+                "verbose_name": "recourse payment",
+                "verbose_name_plural": "recourse payments",
             },
         ),
         migrations.CreateModel(
-            name='ScheduleInstallment',
+            name="ScheduleInstallment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('installment_no', models.PositiveIntegerField(verbose_name='installment')),
-                ('due_date', models.DateField(verbose_name='due date')),
-                ('principal_due', models.BigIntegerField(verbose_name='principal due (fen)')),
-                ('interest_due', models.BigIntegerField(verbose_name='interest due (fen)')),
-                ('fee_due', models.BigIntegerField(default=0, verbose_name='fee due (fen)')),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('loan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='installments_due', to='portfolio.loan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("installment_no", models.PositiveIntegerField(verbose_name="installment")),
+                ("due_date", models.DateField(verbose_name="due date")),
+                ("principal_due", models.BigIntegerField(verbose_name="principal due (fen)")),
+                ("interest_due", models.BigIntegerField(verbose_name="interest due (fen)")),
+                ("fee_due", models.BigIntegerField(default=0, verbose_name="fee due (fen)")),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "loan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="installments_due",
+                        to="portfolio.loan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'schedule installment',
-                'verbose_name_plural': 'schedule installments',
-                'ordering': ['loan_id', 'installment_no'],
+                "verbose_name": "schedule installment",
+                "verbose_name_plural": "schedule installments",
+                "ordering": ["loan_id", "installment_no"],
             },
         ),
         migrations.AddIndex(
-            model_name='loan',
-            index=models.Index(fields=['status', 'product_type'], name='portfolio_l_status_947554_idx'),
+            model_name="loan",
+            index=models.Index(fields=["status", "product_type"], name="portfolio_l_status_947554_idx"),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.UniqueConstraint(fields=('loan', 'as_of'), name='claim_unique_loan_date'),
+            model_name="claim",
+            constraint=models.UniqueConstraint(fields=("loan", "as_of"), name="claim_unique_loan_date"),
         ),
         migrations.AddConstraint(
-            model_name='assignment',
-            constraint=models.UniqueConstraint(fields=('loan', 'assignee', 'assigned_on'), name='assignment_unique'),
+            model_name="assignment",
+            constraint=models.UniqueConstraint(
+                fields=("loan", "assignee", "assigned_on"), name="assignment_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recoursepayment',
-            constraint=models.UniqueConstraint(fields=('loan', 'guarantor', 'paid_on'), name='recourse_unique'),
+            model_name="recoursepayment",
+            constraint=models.UniqueConstraint(
+                fields=("loan", "guarantor", "paid_on"), name="recourse_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scheduleinstallment',
-            constraint=models.UniqueConstraint(fields=('loan', 'installment_no'), name='schedule_unique_installment'),
+            model_name="scheduleinstallment",
+            constraint=models.UniqueConstraint(
+                fields=("loan", "installment_no"), name="schedule_unique_installment"
+            ),
         ),
     ]

@@ -34,14 +34,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
         parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
-        parser.add_argument("--loans", type=int, default=3000, help="how many loans to generate (default 3000)")
+        parser.add_argument(
+            "--loans", type=int, default=3000, help="how many loans to generate (default 3000)"
+        )
         parser.add_argument("--seed", type=int, default=2026, help="generator seed (default 2026)")
         parser.add_argument("--no-serve", action="store_true", help="build the database and stop")
         parser.add_argument("--force", action="store_true", help="wipe a database that was not built by demo")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if get_settings().env == "prod":
-            raise CommandError("arrears demo creates users with a published password; it never runs in production")
+            raise CommandError(
+                "arrears demo creates users with a published password; it never runs in production"
+            )
         started = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
         self._wipe(options["force"])
@@ -55,9 +59,11 @@ class Command(BaseCommand):
         self._users()
         audit.record(DEMO_MARK, "database", actor_label="demo", after={"loans": options["loans"]})
         loans = Loan.objects.count()
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo database ready: {loans} loans as of {as_of} in {time.perf_counter() - started:.1f} s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo database ready: {loans} loans as of {as_of} in {time.perf_counter() - started:.1f} s."
+            )
+        )
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(
             f"\nOpen {url} and log in with password '{DEMO_PASSWORD}' as one of:\n"

@@ -18,5 +18,13 @@ class Command(BaseCommand):
 
         from arrears.wsgi import application
 
-        self.stdout.write(f"Arrears is serving on http://{options['host']}:{options['port']}/  (Ctrl+C stops it)")
-        serve(application, host=options["host"], port=options["port"], threads=options["threads"], ident="arrears")
+        self.stdout.write(
+            f"Arrears is serving on http://{options['host']}:{options['port']}/  (Ctrl+C stops it)"
+        )
+        serve(
+            application,
+            host=options["host"],
+            port=options["port"],
+            threads=options["threads"],
+            ident="arrears",
+        )

@@ -25,7 +25,11 @@ class Command(ArrearsCommand):
             counts = export_portfolio(options["path"])
         except FileExistsError as exc:
             raise CommandError(str(exc)) from exc
-        audit.record("portfolio.exported", "portfolio", actor_label="cli", after={"path": str(options["path"]),
-                                                                                  "counts": counts})
+        audit.record(
+            "portfolio.exported",
+            "portfolio",
+            actor_label="cli",
+            after={"path": str(options["path"]), "counts": counts},
+        )
         text = f"Exported to {options['path']}:\n" + "\n".join(f"  {k:<18} {v}" for k, v in counts.items())
         self.emit(options, {"path": str(options["path"]), "counts": counts}, text)

@@ -34,7 +34,9 @@ class Command(ArrearsCommand):
             if not options["json"]:
                 self.stderr.write(f"[{time.perf_counter() - started:7.1f} s] {stage}")
 
-        run = services.import_portfolio(options["path"], skip_invalid=options["skip_invalid"], progress=progress)
+        run = services.import_portfolio(
+            options["path"], skip_invalid=options["skip_invalid"], progress=progress
+        )
         progress("done")
         result = services.import_result(run)
         self.emit(options, result, self._human(run))

@@ -34,7 +34,9 @@ class Command(ArrearsCommand):
         if loan is None:
             raise NotFound(f"no loan {options['loan_id']}")
         if options["unmask"]:
-            audit.record("pii.read", "borrower", loan.borrower_id, actor_label="cli", note="loan show --unmask")
+            audit.record(
+                "pii.read", "borrower", loan.borrower_id, actor_label="cli", note="loan show --unmask"
+            )
         data = loan_as_dict(loan, full_pii=options["unmask"])
         self.emit(options, data, self._human(data))
 
