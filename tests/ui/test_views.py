@@ -466,3 +466,23 @@ def test_chinese_is_the_default_and_english_is_a_switch_away(
         assert text not in html
     detail = client.get("/portfolio/loans/L001/").content.decode()
     assert "Repayment schedule" in detail and "Equal installment" in detail
+
+
+@pytest.mark.django_db
+def test_full_pii_reads_are_audited_masked_reads_are_not(client, write_portfolio):
+    from arrears.accounts.models import Role
+    from arrears.accounts.services import create_user
+    from arrears.audit.models import AuditEvent
+    from arrears.portfolio.services import import_portfolio
+
+    import_portfolio(write_portfolio())
+    manager = create_user("m-audit", "pw-long-enough-1", Role.MANAGER)
+    client.force_login(manager)
+    client.get("/portfolio/loans/L001/")
+    event = AuditEvent.objects.get(action="pii.read", object_id="B001")
+    assert event.actor == manager and "loan detail L001" in event.note
+    client.get("/portfolio/loans/")
+    listed = AuditEvent.objects.filter(action="pii.read", object_id="").get()
+    assert sorted(listed.after["borrower_ids"]) == ["B001", "B002"]
+    assert client.get("/api/v1/portfolio/loans/L001").json()["borrower"]["phone"] == "13812345678"
+    assert AuditEvent.objects.filter(action="pii.read", object_id="B001").count() == 2

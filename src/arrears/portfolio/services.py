@@ -176,6 +176,16 @@ def _finish(run: ImportRun, status: str, counts: dict[str, Any], report: Report)
     return run
 
 
+def record_full_pii_read(user: User, borrower_ids: list[str], where: str) -> None:
+    """Every display of unmasked personal data is audited (PIPL: access to sensitive data must be traceable)."""
+    if not borrower_ids:
+        return
+    if len(borrower_ids) == 1:
+        audit.record("pii.read", "borrower", borrower_ids[0], actor=user, note=where)
+    else:
+        audit.record("pii.read", "borrower", "", actor=user, after={"borrower_ids": borrower_ids}, note=where)
+
+
 def import_result(run: ImportRun) -> dict[str, Any]:
     """The `arrears import --json` object (a contract: counts and errors keep their shape)."""
     return {

@@ -25,7 +25,7 @@ from django_htmx.middleware import HtmxDetails
 
 from arrears.accounts import roles
 from arrears.core.errors import DomainError, NotFound
-from arrears.portfolio import selectors
+from arrears.portfolio import selectors, services
 from arrears.portfolio.forms import ImportForm, LoanFilterForm
 from arrears.portfolio.models import ImportRun
 
@@ -68,12 +68,19 @@ def loan_list(request: HtmxHttpRequest) -> HttpResponse:
     loans = selectors.search_loans(request.user, query, **filters)
     paginator = Paginator(loans, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    full_pii = selectors.shows_full_pii(request.user)
+    if full_pii:
+        services.record_full_pii_read(
+            request.user,
+            [loan.borrower_id for loan in page.object_list],
+            f"loan list {request.get_full_path()}",
+        )
     context = {
         "form": form,
         "page": page,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "filtered": bool(query or any(filters.values())),
-        "full_pii": selectors.shows_full_pii(request.user),
+        "full_pii": full_pii,
     }
     template = "portfolio/loan_list.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -98,10 +105,13 @@ def loan_detail(request: HttpRequest, loan_id: str) -> HttpResponse:
         "fee": sum(i.fee_due for i in installments),
     }
     schedule_totals["total"] = sum(schedule_totals.values())
+    full_pii = selectors.shows_full_pii(request.user)
+    if full_pii:
+        services.record_full_pii_read(request.user, [loan.borrower_id], f"loan detail {loan.loan_id}")
     context = {
         "loan": loan,
         "borrower": loan.borrower,
-        "full_pii": selectors.shows_full_pii(request.user),
+        "full_pii": full_pii,
         "installments": installments,
         "schedule_totals": schedule_totals,
         "payments": payments,

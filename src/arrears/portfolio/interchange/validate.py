@@ -294,8 +294,12 @@ def flag(
 
 
 def _check_duplicates(vf: ValidFile, report: Report) -> None:
+    """Every row after the first with the same key is a duplicate (of the first one's row)."""
     key = list(vf.spec.key)
-    first_rows = vf.frame.group_by(key).agg(pl.col(ROW).min().alias("_first"))
+    duplicated = vf.frame.select(pl.struct(key).is_duplicated()).to_series()
+    if not duplicated.any():
+        return
+    first_rows = vf.frame.filter(duplicated).group_by(key).agg(pl.col(ROW).min().alias("_first"))
     vf.frame = vf.frame.join(first_rows, on=key, how="left", nulls_equal=True, maintain_order="left")
     flag(
         vf,
