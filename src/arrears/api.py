@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.security import django_auth
+from ninja.security import HttpBearer, django_auth
 
 from arrears.core.errors import DomainError
 
-api = NinjaAPI(title="Arrears API", version="1", urls_namespace="api", auth=django_auth)
+
+class ApiKeyAuth(HttpBearer):
+    """`Authorization: Bearer arr_…` for integrations; see `accounts.services.create_api_token`."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from arrears.accounts.services import user_for_api_key
+
+        user = user_for_api_key(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(title="Arrears API", version="1", urls_namespace="api", auth=[django_auth, ApiKeyAuth()])
 
 
 @api.exception_handler(DomainError)
