@@ -366,3 +366,45 @@ def test_import_result_shape(write_portfolio):
     result = import_result(import_portfolio(write_portfolio()))
     assert set(result) >= {"counts", "errors"}
     assert result["counts"]["borrowers"] == {"created": 2, "updated": 0, "unchanged": 0}
+
+
+def test_bulk_load_path_rebuilds_indexes_and_constraints(write_portfolio, monkeypatch):
+    """Large loads drop secondary indexes and foreign keys and rebuild them; small test data takes that path too."""
+    from django.db import IntegrityError, connection, transaction
+
+    from arrears.portfolio.interchange import store
+
+    def indexes() -> set[str]:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT indexname FROM pg_indexes WHERE tablename = 'portfolio_scheduleinstallment' UNION "
+                    "SELECT conname FROM pg_constraint WHERE conrelid = 'portfolio_scheduleinstallment'::regclass"
+                )
+            else:
+                cursor.execute(
+                    "SELECT name FROM sqlite_master WHERE tbl_name = 'portfolio_scheduleinstallment'"
+                )
+            return {r[0] for r in cursor.fetchall()}
+
+    before = indexes()
+    monkeypatch.setattr(store, "BULK_ROWS", 1)
+    assert import_portfolio(write_portfolio()).status == ImportRun.Status.SUCCEEDED
+    assert indexes() == before
+    files = sample_portfolio()
+    files["loans"][0]["principal"] = "12,000.01"  # an update through the upsert path, also bulk
+    files["loans"][0]["installments"] = "2"
+    run = import_portfolio(write_portfolio(files))
+    assert run.counts["schedules"]["updated"] == 2 and run.counts["schedules"]["deleted"] == 1
+    assert indexes() == before
+    with pytest.raises(IntegrityError), transaction.atomic():  # the foreign key is back in force
+        ScheduleInstallment.objects.create(
+            loan_id="NOPE", installment_no=1, due_date="2026-01-01", principal_due=1, interest_due=0
+        )
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            else:
+                cursor.execute("PRAGMA foreign_key_check")
+                if cursor.fetchall():
+                    raise IntegrityError("foreign key violated")

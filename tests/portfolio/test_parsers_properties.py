@@ -95,3 +95,14 @@ def test_phone_check_agrees_with_phonenumbers(numbers):
 
     got = phones_valid(pl.Series(numbers, dtype=pl.String)).to_list()
     assert got == [reference(n) for n in numbers]
+
+
+def test_five_digits_decide_a_cn_mobile_numbers_validity():
+    """checks.py asks phonenumbers once per 5-digit prefix; that is sound only if the installed metadata never
+    looks further. Every prefix, with the lowest, highest and a middle remainder."""
+    from arrears.portfolio.interchange.checks import MOBILE_KEY_DIGITS
+
+    tails = ("000000", "999999", "538271")
+    for prefix in range(10 ** (MOBILE_KEY_DIGITS - 1), 2 * 10 ** (MOBILE_KEY_DIGITS - 1)):
+        results = {phonenumbers.is_valid_number(phonenumbers.parse(f"{prefix}{t}", "CN")) for t in tails}
+        assert len(results) == 1, prefix

@@ -155,7 +155,8 @@ class Loan(models.Model):
 
 
 class ScheduleInstallment(models.Model):
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="installments_due")
+    # No index of its own on `loan`: the unique (loan, installment_no) index serves lookups by loan.
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="installments_due", db_index=False)
     installment_no = models.PositiveIntegerField(_("installment"))
     due_date = models.DateField(_("due date"))
     principal_due = models.BigIntegerField(_("principal due (fen)"))
@@ -267,7 +268,7 @@ class Contact(models.Model):
 class Claim(models.Model):
     """What the referring party says is owed as of a date; verified against our recomputation at intake."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="claims")
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="claims", db_index=False)
     as_of = models.DateField(_("as of"))
     principal = models.BigIntegerField(null=True, blank=True)
     interest = models.BigIntegerField(null=True, blank=True)
@@ -291,7 +292,7 @@ class Claim(models.Model):
 class Assignment(models.Model):
     """债权转让: the assignee may collect once the debtor has been notified (Civil Code art. 546)."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="assignments")
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="assignments", db_index=False)
     assignor = models.CharField(_("assignor"), max_length=200)
     assignee = models.CharField(_("assignee"), max_length=200)
     assigned_on = models.DateField(_("assigned on"))
@@ -312,7 +313,7 @@ class Assignment(models.Model):
 class RecoursePayment(models.Model):
     """代偿: a guarantor paid on the borrower's behalf and now has recourse for that amount."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="recourse_payments")
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="recourse_payments", db_index=False)
     guarantor = models.CharField(_("guarantor"), max_length=200)
     paid_on = models.DateField(_("paid on"))
     amount = models.BigIntegerField(_("amount (fen)"))

@@ -77,7 +77,9 @@ def _write_file(spec: FileSpec, rows: pl.DataFrame, actor: User | None, run: Imp
     old = pl.DataFrame(schema=store.target_dtypes(spec)) if empty else store.read_rows(spec)
     classified = store.classify(spec, new, old)
     counts = {k: classified.filter(pl.col("_change") == k).height for k in COUNT_KEYS}
-    store.upsert(spec, classified.filter(pl.col("_change") != "unchanged").drop("_change"), insert_only=empty)
+    changed = classified.filter(pl.col("_change") != "unchanged").drop("_change")
+    with store.bulk_load(spec.table, changed.height, keep_unique=not empty):
+        store.upsert(spec, changed, insert_only=empty)
     if counts["updated"]:
         audit.record_many(
             "portfolio.import.updated",

@@ -7,6 +7,7 @@ ISO dates, canonical JSON) so that comparing a file with the database finds exac
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -235,3 +236,61 @@ def delete_ids(table: str, ids: list[int]) -> None:
         for start in range(0, len(ids), 10_000):
             chunk = ids[start : start + 10_000]
             cursor.execute(f"DELETE FROM {q(table)} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+
+
+# --- bulk loading -----------------------------------------------------------------------------------------
+
+BULK_ROWS = 50_000
+SQLITE_BULK_CACHE_KIB = -512_000  # negative: KiB, i.e. 512 MB of page cache while bulk loading  # below this, maintaining indexes row by row is cheaper than rebuilding them
+
+
+@contextlib.contextmanager
+def bulk_load(table: str, rows: int, *, keep_unique: bool) -> Iterator[None]:
+    """Load many rows into `table` the way databases like it: drop the secondary indexes (and, on PostgreSQL, the
+    foreign keys, whose per-row deferred triggers would fire millions of times at commit), load, then rebuild
+    them in one pass each. Re-adding a foreign key validates every row with one join, so integrity is checked
+    as strictly as before; so does re-adding a unique constraint, which an upsert needs (`keep_unique`) and a plain
+    insert into an empty table does not. Runs inside the caller's transaction: a failure restores everything."""
+    if rows < BULK_ROWS:
+        yield
+        return
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                "AND contype = ANY(%s) ORDER BY contype DESC",
+                [table, ["f"] if keep_unique else ["f", "u"]],
+            )
+            foreign_keys = cursor.fetchall()  # unique constraints first when re-adding (ORDER BY ... DESC)
+            cursor.execute(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+                [table],
+            )
+            indexes = cursor.fetchall()
+            for name, _ in foreign_keys:
+                cursor.execute(f"ALTER TABLE {q(table)} DROP CONSTRAINT {q(name)}")
+        else:
+            foreign_keys = []
+            cursor.execute("PRAGMA cache_size")
+            cache_size = cursor.fetchone()[0]
+            cursor.execute(
+                f"PRAGMA cache_size = {SQLITE_BULK_CACHE_KIB}"
+            )  # rebuilding indexes sorts in cache
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL "
+                "AND (sql NOT LIKE 'CREATE UNIQUE%%' OR %s)",
+                [table, not keep_unique],
+            )
+            indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {q(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _, definition in indexes:
+            cursor.execute(definition)
+        if not is_postgres():
+            cursor.execute(f"PRAGMA cache_size = {cache_size}")
+        for name, definition in reversed(foreign_keys):
+            cursor.execute(f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {definition}")

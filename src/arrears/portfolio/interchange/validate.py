@@ -316,10 +316,11 @@ def _check_borrowers(vf: ValidFile, report: Report) -> None:
     frame = vf.frame
     is_ric = frame["id_type"] == "resident_id"
     ric_ok = resident_ids_valid(frame["id_number"].fill_null(""))
-    uscc_ok = uscc_valid(frame["id_number"])
+    is_uscc = frame["id_type"] == "uscc"
+    uscc_ok = uscc_valid(frame.select(pl.when(is_uscc).then(pl.col("id_number"))).to_series())
     vf.frame = frame.with_columns(
         (is_ric & ~ric_ok).alias("_bad_ric"),
-        ((frame["id_type"] == "uscc") & ~uscc_ok).alias("_bad_uscc"),
+        (is_uscc & ~uscc_ok).alias("_bad_uscc"),
         phones_valid(frame["phone"]).alias("_phone_ok"),
     )
     flag(

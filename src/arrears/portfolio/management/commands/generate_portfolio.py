@@ -38,12 +38,22 @@ class Command(ArrearsCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("out", type=Path, metavar="OUT", help="where to write: a directory, or a file ending in .zip")
+        parser.add_argument(
+            "out", type=Path, metavar="OUT", help="where to write: a directory, or a file ending in .zip"
+        )
         parser.add_argument("--loans", type=_positive, default=1000, help="how many loans (default 1000)")
-        parser.add_argument("--seed", type=int, default=1, help="random seed; same seed, same portfolio (default 1)")
-        parser.add_argument("--as-of", type=_date, default=None, dest="as_of", metavar="YYYY-MM-DD",
-                            help="the date the portfolio describes: nothing is paid after it (default: today in "
-                                 "Asia/Shanghai)")
+        parser.add_argument(
+            "--seed", type=int, default=1, help="random seed; same seed, same portfolio (default 1)"
+        )
+        parser.add_argument(
+            "--as-of",
+            type=_date,
+            default=None,
+            dest="as_of",
+            metavar="YYYY-MM-DD",
+            help="the date the portfolio describes: nothing is paid after it (default: today in "
+            "Asia/Shanghai)",
+        )
         super().add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -58,8 +68,14 @@ class Command(ArrearsCommand):
             "write": round(written - generated, 2),
             "total": round(written - started, 2),
         }
-        payload = {"out": str(options["out"]), "loans": options["loans"], "seed": options["seed"],
-                   "as_of": as_of.isoformat(), "files": counts, "seconds": seconds}
+        payload = {
+            "out": str(options["out"]),
+            "loans": options["loans"],
+            "seed": options["seed"],
+            "as_of": as_of.isoformat(),
+            "files": counts,
+            "seconds": seconds,
+        }
         lines = [
             f"Wrote {options['loans']:,} loans (seed {options['seed']}, as of {as_of}) to {options['out']} "
             f"in {seconds['total']:.1f} s (generate {seconds['generate']:.1f} s, write {seconds['write']:.1f} s):"
