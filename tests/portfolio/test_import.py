@@ -9,9 +9,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from arrears.audit.models import AuditEvent
 from arrears.portfolio.interchange.export import export_portfolio
+from arrears.portfolio.interchange.messages import localize
 from arrears.portfolio.models import (
     Assignment,
     Borrower,
@@ -208,6 +210,8 @@ def test_each_bad_input_is_reported_with_file_row_column_and_nothing_is_written(
     found = errors_of(run)
     assert any(e[:4] == expected[:4] and expected[4] in e[4] for e in found), found
     assert nothing_written()
+    with translation.override("zh-hans"):  # every problem reads in Chinese too
+        assert all(localize(e[4]) != e[4] for e in found), [e[4] for e in found]
 
 
 def test_loan_without_schedule_rows_needs_its_terms(write_portfolio):
@@ -325,6 +329,8 @@ def test_not_a_portfolio(tmp_path: Path, content, name, message):
     run = import_portfolio(path)
     assert run.status == ImportRun.Status.REJECTED
     assert message in run.errors[0]["message"]
+    with translation.override("zh-hans"):
+        assert localize(run.errors[0]["message"]) != run.errors[0]["message"]
 
 
 def test_command_json_contract_and_exit_code(write_portfolio, capsys):

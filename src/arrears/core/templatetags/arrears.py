@@ -86,3 +86,11 @@ def get_item(mapping: Any, key: Any) -> Any:
     if isinstance(mapping, dict):
         return mapping.get(key, "")
     return ""
+
+
+@register.filter
+def problem(message: str) -> str:
+    """An import problem (stored in English, the report's contract) in the reader's language."""
+    from arrears.portfolio.interchange.messages import localize
+
+    return localize(message or "")

@@ -464,7 +464,7 @@ def _check_references(files: dict[str, ValidFile], report: Report, existing: dic
             report,
             pl.col(column).is_in(bad_parents.implode()) & ~pl.col(column).is_in(good.implode()),
             column,
-            f"refers to a {singular} whose row has errors ({parent.display if parent else parent_name})",
+            f"refers to a {singular} whose row has errors ({parent.display if parent else parent_name + '.csv'})",
             pl.col(column),
             only_valid=True,
         )

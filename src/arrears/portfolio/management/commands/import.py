@@ -9,6 +9,7 @@ from django.core.management.base import CommandParser
 
 from arrears.core.commands import ArrearsCommand
 from arrears.portfolio import services
+from arrears.portfolio.interchange.messages import localize
 from arrears.portfolio.models import ImportRun
 
 
@@ -53,7 +54,7 @@ class Command(ArrearsCommand):
                 where = f"{e['file']}" + (f" row {e['row']}" if e["row"] else "")
                 column = f" column {e['column']}" if e["column"] else ""
                 value = f" value {e['value']!r}" if e["value"] else ""
-                lines.append(f"  {where}{column}{value}: {e['message']}")
+                lines.append(f"  {where}{column}{value}: {localize(e['message'])}")
             if run.error_count > len(run.errors):
                 lines.append(f"  … and {run.error_count - len(run.errors)} more")
             if run.status == ImportRun.Status.REJECTED:
