@@ -77,7 +77,8 @@ def _write_file(spec: FileSpec, rows: pl.DataFrame, actor: User | None, run: Imp
     old = pl.DataFrame(schema=store.target_dtypes(spec)) if empty else store.read_rows(spec)
     classified = store.classify(spec, new, old)
     counts = {k: classified.filter(pl.col("_change") == k).height for k in COUNT_KEYS}
-    changed = classified.filter(pl.col("_change") != "unchanged").drop("_change")
+    changed = classified if counts["unchanged"] == 0 else classified.filter(pl.col("_change") != "unchanged")
+    changed = changed.drop("_change")
     with store.bulk_load(spec.table, changed.height, keep_unique=not empty):
         store.upsert(spec, changed, insert_only=empty)
     if counts["updated"]:

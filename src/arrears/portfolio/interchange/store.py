@@ -187,7 +187,6 @@ def upsert(spec: FileSpec, frame: pl.DataFrame, *, insert_only: bool = False) ->
     """Insert or update `frame`'s rows (table columns) in one set-based pass."""
     if frame.height == 0:
         return
-    frame = _db_ready(spec, frame)
     columns = frame.columns
     keys = key_columns(spec)
     updates = [c for c in columns if c not in keys]
@@ -199,18 +198,19 @@ def upsert(spec: FileSpec, frame: pl.DataFrame, *, insert_only: bool = False) ->
     )
     column_list = ", ".join(map(q, columns))
     if is_postgres():
-        _pg_upsert(spec.table, frame, column_list, conflict, insert_only)
+        _pg_upsert(spec, frame, column_list, conflict, insert_only)
     else:
         sql = (
             f"INSERT INTO {q(spec.table)} ({column_list}) VALUES ({', '.join('?' * len(columns))}){conflict}"
         )
-        frame = frame.with_columns(pl.col(pl.Boolean).cast(pl.Int8))
         raw = connection.connection
         for start in range(0, frame.height, SQLITE_BATCH):
-            raw.executemany(sql, frame.slice(start, SQLITE_BATCH).iter_rows())
+            chunk = _db_ready(spec, frame.slice(start, SQLITE_BATCH)).with_columns(pl.col(pl.Boolean).cast(pl.Int8))
+            raw.executemany(sql, chunk.iter_rows())
 
 
-def _pg_upsert(table: str, frame: pl.DataFrame, column_list: str, conflict: str, insert_only: bool) -> None:
+def _pg_upsert(spec: FileSpec, frame: pl.DataFrame, column_list: str, conflict: str, insert_only: bool) -> None:
+    table = spec.table
     with connection.cursor() as cursor:
         target = table
         if not insert_only:
@@ -222,7 +222,9 @@ def _pg_upsert(table: str, frame: pl.DataFrame, column_list: str, conflict: str,
         with cursor.cursor.copy(copy_sql) as copy:
             for start in range(0, frame.height, COPY_CHUNK):
                 buffer = io.BytesIO()
-                frame.slice(start, COPY_CHUNK).write_csv(buffer, include_header=False, null_value="\\N")
+                _db_ready(spec, frame.slice(start, COPY_CHUNK)).write_csv(
+                    buffer, include_header=False, null_value="\\N"
+                )
                 copy.write(buffer.getvalue())
         if not insert_only:
             cursor.execute(
