@@ -272,35 +272,39 @@ def flag(
     value: pl.Expr,
     *,
     only_valid: bool = False,
+    rows: pl.DataFrame | None = None,
 ) -> None:
     """Report rows where `bad` holds and mark them invalid. `only_valid` reports only rows without an error yet:
-    for consequences of another error (a reference to a bad row), which would otherwise repeat it."""
+    for consequences of another error (a reference to a bad row), which would otherwise repeat it.
+    `rows`: evaluate `bad` on these rows (a few of the file's, joined with what the check needs) instead of the
+    whole file, so that a check on a few rows of a 20-million-row file does not copy the file in a join."""
     bad = bad.fill_null(False)
     if only_valid:
         bad = bad & pl.col(OK)
-    hits = vf.frame.filter(bad)
-    if hits.height:
-        msg = pl.lit(message) if isinstance(message, str) else message
-        report.add_frame(
-            hits.select(
-                pl.lit(vf.display).alias("file"),
-                pl.col(ROW).cast(pl.Int64).alias("row"),
-                pl.lit(column).alias("column"),
-                value.cast(pl.String).fill_null("").alias("value"),
-                msg.alias("message"),
-            )
+    hits = (vf.frame if rows is None else rows).filter(bad)
+    if hits.height == 0:
+        return
+    msg = pl.lit(message) if isinstance(message, str) else message
+    report.add_frame(
+        hits.select(
+            pl.lit(vf.display).alias("file"),
+            pl.col(ROW).cast(pl.Int64).alias("row"),
+            pl.lit(column).alias("column"),
+            value.cast(pl.String).fill_null("").alias("value"),
+            msg.alias("message"),
         )
-        vf.frame = vf.frame.with_columns((pl.col(OK) & ~bad).alias(OK))
+    )
+    hit = bad if rows is None else pl.col(ROW).is_in(hits[ROW].implode())
+    vf.frame = vf.frame.with_columns((pl.col(OK) & ~hit).alias(OK))
 
 
 def _check_duplicates(vf: ValidFile, report: Report) -> None:
     """Every row after the first with the same key is a duplicate (of the first one's row)."""
     key = list(vf.spec.key)
-    duplicated = vf.frame.select(pl.struct(key).is_duplicated()).to_series()
-    if not duplicated.any():
+    duplicated = vf.frame.filter(pl.struct(key).is_duplicated())
+    if duplicated.height == 0:
         return
-    first_rows = vf.frame.filter(duplicated).group_by(key).agg(pl.col(ROW).min().alias("_first"))
-    vf.frame = vf.frame.join(first_rows, on=key, how="left", nulls_equal=True, maintain_order="left")
+    first_rows = duplicated.group_by(key).agg(pl.col(ROW).min().alias("_first"))
     flag(
         vf,
         report,
@@ -308,8 +312,8 @@ def _check_duplicates(vf: ValidFile, report: Report) -> None:
         key[0] if len(key) == 1 else "+".join(key),
         pl.format("duplicate of row {}", pl.col("_first")),
         pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator="/"),
+        rows=duplicated.join(first_rows, on=key, nulls_equal=True),
     )
-    vf.frame = vf.frame.drop("_first")
 
 
 def _check_borrowers(vf: ValidFile, report: Report) -> None:
@@ -488,46 +492,34 @@ def _check_reversals(payments: ValidFile, report: Report, lookup_payments: Payme
     known = pl.concat([in_file, lookup_payments(elsewhere)], how="vertical_relaxed").unique(
         subset="payment_id", keep="first"
     )
-    payments.frame = payments.frame.join(
+    reversals = payments.frame.filter(pl.col("reverses").is_not_null()).join(
         known.rename({"payment_id": "reverses", "loan_id": "_orig_loan", "amount": "_orig_amount"}),
         on="reverses",
         how="left",
-        maintain_order="left",
     )
-    has = pl.col("reverses").is_not_null()
-    flag(
-        payments,
-        report,
-        has & pl.col("_orig_loan").is_null(),
-        "reverses",
-        "reverses an unknown payment",
-        pl.col("reverses"),
+    checks = (
+        (pl.col("_orig_loan").is_null(), "reverses", "reverses an unknown payment", pl.col("reverses")),
+        (
+            pl.col("_orig_loan") != pl.col("loan_id"),
+            "reverses",
+            "reverses a payment of another loan",
+            pl.col("reverses"),
+        ),
+        (
+            pl.col("_orig_amount") != pl.col("amount"),
+            "amount",
+            "a reversal must have the amount of the payment it reverses",
+            yuan_text(pl.col("amount")),
+        ),
+        (
+            pl.col("reverses") == pl.col("payment_id"),
+            "reverses",
+            "a payment cannot reverse itself",
+            pl.col("reverses"),
+        ),
     )
-    flag(
-        payments,
-        report,
-        has & (pl.col("_orig_loan") != pl.col("loan_id")),
-        "reverses",
-        "reverses a payment of another loan",
-        pl.col("reverses"),
-    )
-    flag(
-        payments,
-        report,
-        has & (pl.col("_orig_amount") != pl.col("amount")),
-        "amount",
-        "a reversal must have the amount of the payment it reverses",
-        yuan_text(pl.col("amount")),
-    )
-    flag(
-        payments,
-        report,
-        pl.col("reverses") == pl.col("payment_id"),
-        "reverses",
-        "a payment cannot reverse itself",
-        pl.col("reverses"),
-    )
-    payments.frame = payments.frame.drop("_orig_loan", "_orig_amount")
+    for bad, column, message, value in checks:
+        flag(payments, report, bad, column, message, value, rows=reversals)
 
 
 def _check_schedules(
@@ -537,7 +529,12 @@ def _check_schedules(
     generated from their terms. Returns the generated rows."""
     terms = loans.frame.filter(OK).select("loan_id", "principal", "disbursement_date")
     if schedules is not None:
-        schedules.frame = schedules.frame.join(terms, on="loan_id", how="left", maintain_order="left")
+        early = (
+            schedules.frame.group_by("loan_id")
+            .agg(pl.col("due_date").min().alias("_first_due"))
+            .join(terms, on="loan_id")
+            .filter(pl.col("_first_due") <= pl.col("disbursement_date"))
+        )
         flag(
             schedules,
             report,
@@ -545,15 +542,18 @@ def _check_schedules(
             "due_date",
             "due on or before the disbursement date",
             pl.col("due_date"),
+            rows=schedules.frame.join(early.select("loan_id", "disbursement_date"), on="loan_id"),
         )
-        sums = schedules.frame.group_by("loan_id").agg(
-            pl.col("principal_due").sum().alias("_sum"), pl.col(OK).all().alias("_all_ok")
+        sums = (
+            schedules.frame.group_by("loan_id")
+            .agg(pl.col("principal_due").sum().alias("_sum"), pl.col(OK).all().alias("_all_ok"))
+            .join(terms, on="loan_id")
+            .filter(pl.col("_all_ok") & (pl.col("_sum") != pl.col("principal")))
         )
-        schedules.frame = schedules.frame.join(sums, on="loan_id", how="left", maintain_order="left")
         flag(
             schedules,
             report,
-            pl.col("_all_ok") & pl.col("principal").is_not_null() & (pl.col("_sum") != pl.col("principal")),
+            pl.lit(True),
             "principal_due",
             pl.format(
                 "the schedule's principal adds up to {}, the loan's principal is {}",
@@ -561,6 +561,7 @@ def _check_schedules(
                 yuan_text(pl.col("principal")),
             ),
             pl.col("loan_id"),
+            rows=schedules.frame.join(sums.select("loan_id", "_sum", "principal"), on="loan_id"),
         )
         # one bad installment makes the whole schedule unusable
         bad_loans = schedules.frame.filter(~pl.col(OK))["loan_id"].unique()
@@ -573,7 +574,6 @@ def _check_schedules(
             pl.col("loan_id"),
             only_valid=True,
         )
-        schedules.frame = schedules.frame.drop("principal", "disbursement_date", "_sum", "_all_ok")
         bad_schedule = schedules.frame.filter(~pl.col(OK))["loan_id"].unique()
         flag(
             loans,
