@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -179,7 +180,7 @@ def _finish(run: ImportRun, status: str, counts: dict[str, Any], report: Report)
     return run
 
 
-def record_full_pii_read(user: User, borrower_ids: list[str], where: str) -> None:
+def record_full_pii_read(user: User | AnonymousUser, borrower_ids: list[str], where: str) -> None:
     """Every display of unmasked personal data is audited (PIPL: access to sensitive data must be traceable)."""
     if not borrower_ids:
         return

@@ -205,11 +205,15 @@ def upsert(spec: FileSpec, frame: pl.DataFrame, *, insert_only: bool = False) ->
         )
         raw = connection.connection
         for start in range(0, frame.height, SQLITE_BATCH):
-            chunk = _db_ready(spec, frame.slice(start, SQLITE_BATCH)).with_columns(pl.col(pl.Boolean).cast(pl.Int8))
+            chunk = _db_ready(spec, frame.slice(start, SQLITE_BATCH)).with_columns(
+                pl.col(pl.Boolean).cast(pl.Int8)
+            )
             raw.executemany(sql, chunk.iter_rows())
 
 
-def _pg_upsert(spec: FileSpec, frame: pl.DataFrame, column_list: str, conflict: str, insert_only: bool) -> None:
+def _pg_upsert(
+    spec: FileSpec, frame: pl.DataFrame, column_list: str, conflict: str, insert_only: bool
+) -> None:
     table = spec.table
     with connection.cursor() as cursor:
         target = table

@@ -39,8 +39,8 @@ class Command(ArrearsCommand):
                 state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
                 self.stdout.write(f"{t.pk:>5}  {t.user.username:<16} {t.name:<24} {t.prefix}…  {state}")
         else:
-            token = ApiToken.objects.filter(pk=options["token_id"]).first()
-            if token is None:
+            found = ApiToken.objects.filter(pk=options["token_id"]).first()
+            if found is None:
                 raise CommandError(f"no token {options['token_id']}")
-            revoke_api_token(token)
-            self.stdout.write(f"Token {token.pk} revoked.")
+            revoke_api_token(found)
+            self.stdout.write(f"Token {found.pk} revoked.")
