@@ -29,3 +29,11 @@ def test_request_id_is_echoed_and_generated(client):
     assert response["X-Request-ID"] == "abc-123"
     generated = client.get("/login/", HTTP_X_REQUEST_ID="bad id with spaces")["X-Request-ID"]
     assert generated != "bad id with spaces" and len(generated) == 32
+
+
+@pytest.mark.django_db
+def test_chinese_by_default_whatever_the_browser_says_english_on_request(client):
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert page.headers["Content-Language"] == "zh-hans"
+    client.cookies["django_language"] = "en"
+    assert client.get("/login/").headers["Content-Language"] == "en"
