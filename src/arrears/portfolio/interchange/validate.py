@@ -65,9 +65,16 @@ class Report:
         )
 
     def rows(self) -> list[dict[str, Any]]:
+        """The problems in reading order: by file (in the format's order), then row."""
         if not self.frames:
             return []
-        return pl.concat(self.frames).to_dicts()
+        rank = pl.lit(len(FILES))
+        for index, spec in reversed(list(enumerate(FILES))):
+            named = pl.col("file").str.contains(rf"(^|\[){spec.name}(\.csv$|\])")
+            rank = pl.when(named).then(index).otherwise(rank)
+        return (
+            pl.concat(self.frames).sort(rank, pl.col("row"), nulls_last=False, maintain_order=True).to_dicts()
+        )
 
 
 @dataclass
