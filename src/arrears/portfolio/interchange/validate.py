@@ -261,9 +261,11 @@ def parse_file(
     if frame.height == 0 and spec.required:
         report.add(source.display, "the file has a header but no rows")
         return None
-    report.add_frame(_errors_of(frame, source.display, spec.column_names))
     ok = pl.all_horizontal([pl.col(f"__e_{c}").is_null() for c in spec.column_names])
-    frame = frame.with_columns(ok.alias(OK)).drop(pl.selectors.starts_with("__"))
+    frame = frame.with_columns(ok.alias(OK))
+    if not frame[OK].all():
+        report.add_frame(_errors_of(frame, source.display, spec.column_names))
+    frame = frame.drop(pl.selectors.starts_with("__"))
     return ValidFile(spec, source.display, frame, extra_columns)
 
 
