@@ -8,7 +8,8 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.translation import check_for_language
@@ -49,3 +50,25 @@ class DefaultLanguageMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class DomainErrorMiddleware:
+    """Typed domain errors map once to pages: NotFound → 404, PermissionDenied → 403 (the API maps them in
+    `arrears.api`). Views let them propagate instead of translating each one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.views import defaults
+
+        from arrears.core.errors import NotFound, PermissionDenied
+
+        if isinstance(exception, NotFound):
+            return defaults.page_not_found(request, Http404(exception.message))
+        if isinstance(exception, PermissionDenied):
+            return defaults.permission_denied(request, DjangoPermissionDenied(exception.message))
+        return None

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django_htmx.middleware import HtmxDetails
 
 from arrears.accounts import roles
-from arrears.core.errors import DomainError, NotFound
+from arrears.core.errors import DomainError
 from arrears.portfolio import selectors, services
 from arrears.portfolio.forms import ImportForm, LoanFilterForm
 from arrears.portfolio.models import ImportRun
@@ -92,10 +92,7 @@ def loan_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 def loan_detail(request: HttpRequest, loan_id: str) -> HttpResponse:
-    try:
-        loan = selectors.get_loan(request.user, loan_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    loan = selectors.get_loan(request.user, loan_id)
     installments = sorted(loan.installments_due.all(), key=lambda i: i.installment_no)
     payments = sorted(loan.payments.all(), key=lambda p: (p.paid_on, p.payment_id))
     reversed_ids = {p.reverses_id for p in payments if p.reverses_id}
@@ -182,10 +179,7 @@ def import_portfolio(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
     _require_import(request)
-    try:
-        run = selectors.get_import_run(run_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    run = selectors.get_import_run(run_id)
     return _import_page(request, ImportForm(), run)
 
 
@@ -193,10 +187,7 @@ def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
 def import_run_errors_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     """The full error report of a run as CSV (UTF-8 with BOM, so Excel opens the Chinese text correctly)."""
     _require_import(request)
-    try:
-        run = selectors.get_import_run(run_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    run = selectors.get_import_run(run_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-errors.csv"'
     response.write("\ufeff")
