@@ -82,6 +82,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--skip-naive", action="store_true", help="skip the naive ORM baseline (slow: minutes)"
+    )
     args = parser.parse_args()
 
     portfolio = generate(args.loans, args.seed)
@@ -95,6 +98,8 @@ def main() -> None:
         if not args.skip_postgres:
             results["postgres"] = run_child("bulk", portfolio, recreate_pg_database(), tmp)
             report(f"PostgreSQL bulk, {args.loans:,} loans", results["postgres"])
+        if args.skip_naive:
+            return
         naive_dir = Path(tmp) / "naive"
         naive_dir.mkdir()
         results["naive_sqlite"] = run_child(
