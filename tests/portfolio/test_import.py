@@ -214,6 +214,16 @@ def test_each_bad_input_is_reported_with_file_row_column_and_nothing_is_written(
         assert all(localize(e[4]) != e[4] for e in found), [e[4] for e in found]
 
 
+def test_optional_values_may_be_empty(write_portfolio):
+    files = sample_portfolio()
+    files["borrowers"][1]["phone"] = ""
+    files["guarantees"][0]["guarantor_phone"] = ""
+    files["contacts"][0]["phone"] = ""
+    run = import_portfolio(write_portfolio(files))
+    assert run.status == ImportRun.Status.SUCCEEDED, run.errors
+    assert Borrower.objects.get(pk="B002").phone == ""
+
+
 def test_loan_without_schedule_rows_needs_its_terms(write_portfolio):
     files = sample_portfolio()
     files["loans"][0]["first_due_date"] = ""

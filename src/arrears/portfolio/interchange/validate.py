@@ -334,7 +334,7 @@ def _check_borrowers(vf: ValidFile, report: Report) -> None:
     vf.frame = frame.with_columns(
         (is_ric & ~ric_ok).alias("_bad_ric"),
         (is_uscc & ~uscc_ok).alias("_bad_uscc"),
-        phones_valid(frame["phone"]).alias("_phone_ok"),
+        phones_valid(frame["phone"].replace("", None)).alias("_phone_ok"),  # the phone is optional
     )
     flag(
         vf,
