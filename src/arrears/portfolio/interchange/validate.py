@@ -133,7 +133,8 @@ def _shape(column: Column) -> pl.Expr:
 
 
 def _fixed_point(n: pl.Expr, scale_digits: int) -> pl.Expr:
-    """'12.5' -> 1250 for 2 digits: exact, through Decimal's scaled integer (the shape check ran first)."""
+    """'12.5' -> 1250 for 2 digits, '-5' -> -500: exact, through Decimal's scaled integer (the shape check ran
+    first, so no digits are lost)."""
     return n.cast(pl.Decimal(18, scale_digits), strict=False).to_physical().cast(pl.Int64, strict=False)
 
 
@@ -143,8 +144,9 @@ def _value_and_error(column: Column, max_length: int | None) -> tuple[pl.Expr, p
     error: pl.Expr
     match column.kind:
         case Kind.MONEY:
-            negative = n.str.starts_with("-")
-            value = pl.when(shape & ~negative).then(_fixed_point(n, 2))
+            fen = _fixed_point(n, 2)
+            negative = fen < 0  # "-0.00" is zero, not negative
+            value = pl.when(shape & ~negative).then(fen)
             error = (
                 pl.when(~shape)
                 .then(pl.lit("not an amount in yuan with at most 2 decimals"))
@@ -251,21 +253,23 @@ def parse_file(
         else pl.lit("{}")
     )
     parsed = parse_columns(lazy.with_columns(extra.alias(EXTRA)), spec.columns, max_lengths)
+    ok = pl.all_horizontal([pl.col(f"__e_{c}").is_null() for c in spec.column_names])
     try:
-        frame = parsed.select(
-            ROW, *spec.column_names, EXTRA, pl.selectors.starts_with("__e_", "__r_")
-        ).collect(engine="streaming")
+        # Typed values and one flag per row. The error and raw-value columns are mostly null but would still
+        # cost 16 bytes a row each (several GB for 20 million rows), so they are only collected, in a second
+        # pass, for the rows that have a problem.
+        frame = parsed.select(ROW, *spec.column_names, EXTRA, ok.alias(OK)).collect(engine="streaming")
+        if frame.height and not frame[OK].all():
+            problems = parsed.filter(~ok).select(ROW, pl.selectors.starts_with("__e_", "__r_"))
+            report.add_frame(
+                _errors_of(problems.collect(engine="streaming"), source.display, spec.column_names)
+            )
     except pl.exceptions.PolarsError as exc:
         report.add(source.display, f"cannot be read as CSV: {str(exc).splitlines()[0]}")
         return None
     if frame.height == 0 and spec.required:
         report.add(source.display, "the file has a header but no rows")
         return None
-    ok = pl.all_horizontal([pl.col(f"__e_{c}").is_null() for c in spec.column_names])
-    frame = frame.with_columns(ok.alias(OK))
-    if not frame[OK].all():
-        report.add_frame(_errors_of(frame, source.display, spec.column_names))
-    frame = frame.drop(pl.selectors.starts_with("__"))
     return ValidFile(spec, source.display, frame, extra_columns)
 
 
