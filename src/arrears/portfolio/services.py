@@ -75,11 +75,15 @@ def _validate(source: Path) -> ValidatedPortfolio:
 def _write_file(spec: FileSpec, rows: pl.DataFrame, actor: User | None, run: ImportRun) -> dict[str, int]:
     new = store.to_target(spec, rows)
     empty = store.table_is_empty(spec.table)
-    old = pl.DataFrame(schema=store.target_dtypes(spec)) if empty else store.read_rows(spec)
-    classified = store.classify(spec, new, old)
-    counts = {k: classified.filter(pl.col("_change") == k).height for k in COUNT_KEYS}
-    changed = classified if counts["unchanged"] == 0 else classified.filter(pl.col("_change") != "unchanged")
-    changed = changed.drop("_change")
+    if empty:  # everything is new: no comparison, no copy
+        old = pl.DataFrame(schema=store.target_dtypes(spec))
+        counts = {"created": new.height, "updated": 0, "unchanged": 0}
+        changed = new
+    else:
+        old = store.read_rows(spec)
+        classified = store.classify(spec, new, old)
+        counts = {k: classified.filter(pl.col("_change") == k).height for k in COUNT_KEYS}
+        changed = classified.filter(pl.col("_change") != "unchanged").drop("_change")
     with store.bulk_load(spec.table, changed.height, keep_unique=not empty):
         store.upsert(spec, changed, insert_only=empty)
     if counts["updated"]:

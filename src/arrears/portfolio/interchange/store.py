@@ -112,6 +112,10 @@ def to_target(spec: FileSpec, frame: pl.DataFrame) -> pl.DataFrame:
     """Validated import rows renamed to table columns, in the canonical form of `read_rows`."""
     dtypes = target_dtypes(spec)
     renamed = frame.rename({c.name: c.target for c in spec.columns if c.name != c.target})
+    if "extra" in renamed.columns:
+        renamed = renamed.with_columns(pl.col("extra").fill_null("{}"))
+    else:  # no extra columns: "{}" is added chunk by chunk when written (`_db_ready`), not for every row here
+        dtypes.pop("extra")
     return renamed.select([pl.col(n).cast(t) for n, t in dtypes.items()])
 
 
@@ -125,9 +129,9 @@ def key_columns(spec: FileSpec) -> list[str]:
 def classify(spec: FileSpec, new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
     """`new` with a `_change` column: created, updated or unchanged (compared with `old`)."""
     keys = key_columns(spec)
+    if "extra" not in new.columns:
+        new = new.with_columns(pl.lit("{}").alias("extra"))
     values = [c for c in new.columns if c not in keys]
-    if old.height == 0:
-        return new.with_columns(pl.lit("created").alias("_change"))
     joined = new.join(
         old.select([*keys, *values]).with_columns(pl.lit(True).alias("_found")),
         on=keys,
@@ -171,6 +175,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _db_ready(spec: FileSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    if "extra" not in frame.columns:
+        frame = frame.with_columns(pl.lit("{}").alias("extra"))
     rates = {c.target for c in spec.columns if c.kind == Kind.RATE}
     exprs = []
     for name, dtype in frame.schema.items():
@@ -187,7 +193,7 @@ def upsert(spec: FileSpec, frame: pl.DataFrame, *, insert_only: bool = False) ->
     """Insert or update `frame`'s rows (table columns) in one set-based pass."""
     if frame.height == 0:
         return
-    columns = frame.columns
+    columns = frame.columns if "extra" in frame.columns else [*frame.columns, "extra"]  # see _db_ready
     keys = key_columns(spec)
     updates = [c for c in columns if c not in keys]
     conflict = (

@@ -247,18 +247,17 @@ def parse_file(
     lazy = source.frame.with_columns(
         [pl.lit(None, dtype=pl.String).alias(c.name) for c in spec.columns if c.name not in source.columns]
     )
-    extra = (
-        pl.struct([pl.col(c).str.strip_chars() for c in extra_columns]).struct.json_encode()
-        if extra_columns
-        else pl.lit("{}")
-    )
-    parsed = parse_columns(lazy.with_columns(extra.alias(EXTRA)), spec.columns, max_lengths)
+    if extra_columns:  # files without extra columns carry none (a column of "{}" costs 16 bytes a row)
+        extra = pl.struct([pl.col(c).str.strip_chars() for c in extra_columns]).struct.json_encode()
+        lazy = lazy.with_columns(extra.alias(EXTRA))
+    parsed = parse_columns(lazy, spec.columns, max_lengths)
     ok = pl.all_horizontal([pl.col(f"__e_{c}").is_null() for c in spec.column_names])
     try:
         # Typed values and one flag per row. The error and raw-value columns are mostly null but would still
         # cost 16 bytes a row each (several GB for 20 million rows), so they are only collected, in a second
         # pass, for the rows that have a problem.
-        frame = parsed.select(ROW, *spec.column_names, EXTRA, ok.alias(OK)).collect(engine="streaming")
+        keep = [ROW, *spec.column_names, *([EXTRA] if extra_columns else [])]
+        frame = parsed.select(*keep, ok.alias(OK)).collect(engine="streaming")
         if frame.height and not frame[OK].all():
             problems = parsed.filter(~ok).select(ROW, pl.selectors.starts_with("__e_", "__r_"))
             report.add_frame(
@@ -314,7 +313,10 @@ def flag(
 def _check_duplicates(vf: ValidFile, report: Report) -> None:
     """Every row after the first with the same key is a duplicate (of the first one's row)."""
     key = list(vf.spec.key)
-    duplicated = vf.frame.filter(pl.struct(key).is_duplicated())
+    # A 64-bit hash per row finds the candidates cheaply (a struct of 20 million keys costs gigabytes);
+    # the exact comparison then runs on the candidates only, so a hash collision cannot report a false duplicate.
+    candidates = vf.frame.filter(pl.struct(key).hash().is_duplicated())
+    duplicated = candidates.filter(pl.struct(key).is_duplicated())
     if duplicated.height == 0:
         return
     first_rows = duplicated.group_by(key).agg(pl.col(ROW).min().alias("_first"))
@@ -474,24 +476,28 @@ def _check_references(files: dict[str, ValidFile], report: Report, existing: dic
         parent = files.get(parent_name)
         parent_key = FILES_BY_NAME[parent_name].key[0]
         good = pl.concat([_keys(parent, parent_key, valid=True), existing[parent_name]]).unique()
-        bad_parents = _keys(parent, parent_key, valid=False)
+        unresolved = vf.frame.filter(pl.col(OK) & ~pl.col(column).is_in(good.implode()))
+        if unresolved.height == 0:
+            continue
+        bad_parents = _keys(parent, parent_key, valid=False).implode()
         singular = parent_name.removesuffix("s")
         flag(
             vf,
             report,
-            pl.col(column).is_in(bad_parents.implode()) & ~pl.col(column).is_in(good.implode()),
+            pl.col(column).is_in(bad_parents),
             column,
             f"refers to a {singular} whose row has errors ({parent.display if parent else parent_name + '.csv'})",
             pl.col(column),
-            only_valid=True,
+            rows=unresolved,
         )
         flag(
             vf,
             report,
-            ~pl.col(column).is_in(good.implode()) & ~pl.col(column).is_in(bad_parents.implode()),
+            ~pl.col(column).is_in(bad_parents),
             column,
             f"unknown {singular}",
             pl.col(column),
+            rows=unresolved,
         )
 
 
@@ -499,8 +505,12 @@ PaymentLookup = Callable[[list[str]], pl.DataFrame]
 
 
 def _check_reversals(payments: ValidFile, report: Report, lookup_payments: PaymentLookup) -> None:
-    in_file = payments.frame.filter(OK).select("payment_id", "loan_id", "amount")
     wanted = payments.frame["reverses"].drop_nulls().unique()
+    if wanted.len() == 0:
+        return
+    in_file = payments.frame.filter(pl.col(OK) & pl.col("payment_id").is_in(wanted.implode())).select(
+        "payment_id", "loan_id", "amount"
+    )
     elsewhere = wanted.filter(~wanted.is_in(in_file["payment_id"].implode())).to_list()
     known = pl.concat([in_file, lookup_payments(elsewhere)], how="vertical_relaxed").unique(
         subset="payment_id", keep="first"
@@ -661,7 +671,7 @@ class ValidatedPortfolio:
             # filtering copies every column: skip it when every row is valid (the common case, and the big one)
             frame = (vf.frame if vf.frame[OK].all() else vf.frame.filter(OK)).drop(OK, ROW)
         if name == "schedules" and self.generated_schedules.height:
-            generated = self.generated_schedules.with_columns(pl.lit("{}").alias(EXTRA))
+            generated = self.generated_schedules
             return generated if frame is None else pl.concat([frame, generated], how="diagonal_relaxed")
         return frame
 
@@ -698,9 +708,12 @@ def validate_portfolio(
     loans = files.get("loans")
     generated = pl.DataFrame()
     if loans is not None:
+        valid_loans = loans.frame[OK].sum()
         generated = _check_schedules(loans, files.get("schedules"), report, loans_with_db_schedule)
-        # loans invalidated by their schedule take their children with them
-        _check_references(files, report, existing)
+        if (
+            loans.frame[OK].sum() < valid_loans
+        ):  # loans invalidated by their schedule take their children along
+            _check_references(files, report, existing)
         if "guarantees" in files:
             ends = (
                 pl.concat(
