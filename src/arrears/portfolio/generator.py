@@ -616,14 +616,22 @@ def _emails(rng: np.random.Generator, pinyin: pl.Series, birth_year: np.ndarray)
     return _where(qq, _concat(_text(rng.integers(10_000, 3_000_000_000, n)), "@qq.com"), personal)
 
 
-def _home_addresses(rng: np.random.Generator, region: np.ndarray, district: np.ndarray) -> pl.Series:
+def _street(rng: np.random.Generator, region: np.ndarray, district: np.ndarray) -> list[pl.Series | str]:
+    """City, district, road and number: the part every address shares."""
     n = region.size
-    return _concat(
+    return [
         _take(REGION_PREFIX, region),
         _take(DISTRICTS, district),
         _take(ROADS, rng.integers(0, len(ROADS), n)),
         _text(rng.integers(1, 900, n)),
         "号",
+    ]
+
+
+def _home_addresses(rng: np.random.Generator, region: np.ndarray, district: np.ndarray) -> pl.Series:
+    n = region.size
+    return _concat(
+        *_street(rng, region, district),
         _take(ESTATES, rng.integers(0, len(ESTATES), n)),
         _text(rng.integers(1, 31, n)),
         "栋",
@@ -637,11 +645,7 @@ def _home_addresses(rng: np.random.Generator, region: np.ndarray, district: np.n
 def _office_addresses(rng: np.random.Generator, region: np.ndarray, district: np.ndarray) -> pl.Series:
     n = region.size
     return _concat(
-        _take(REGION_PREFIX, region),
-        _take(DISTRICTS, district),
-        _take(ROADS, rng.integers(0, len(ROADS), n)),
-        _text(rng.integers(1, 900, n)),
-        "号",
+        *_street(rng, region, district),
         _take(TOWERS, rng.integers(0, len(TOWERS), n)),
         _text(rng.integers(1, 40, n)),
         "层",
