@@ -340,7 +340,6 @@ def _check_borrowers(vf: ValidFile, report: Report) -> None:
     vf.frame = frame.with_columns(
         (is_ric & ~ric_ok).alias("_bad_ric"),
         (is_uscc & ~uscc_ok).alias("_bad_uscc"),
-        phones_valid(frame["phone"].replace("", None)).alias("_phone_ok"),  # the phone is optional
     )
     flag(
         vf,
@@ -358,7 +357,6 @@ def _check_borrowers(vf: ValidFile, report: Report) -> None:
         "not a valid unified social credit code",
         pl.col("id_number"),
     )
-    flag(vf, report, ~pl.col("_phone_ok"), "phone", "not a valid phone number", pl.col("phone"))
     flag(
         vf,
         report,
@@ -367,12 +365,12 @@ def _check_borrowers(vf: ValidFile, report: Report) -> None:
         "not an email address",
         pl.col("email"),
     )
-    vf.frame = vf.frame.drop("_bad_ric", "_bad_uscc", "_phone_ok").with_columns(
-        normalise_phone(pl.col("phone")).alias("phone")
-    )
+    vf.frame = vf.frame.drop("_bad_ric", "_bad_uscc")
+    _check_phone_column(vf, report, "phone")
 
 
 def _check_phone_column(vf: ValidFile, report: Report, column: str) -> None:
+    """An optional phone: empty is fine, anything else must be a valid CN number; stored normalised."""
     vf.frame = vf.frame.with_columns(phones_valid(vf.frame[column].replace("", None)).alias("_phone_ok"))
     flag(vf, report, ~pl.col("_phone_ok"), column, "not a valid phone number", pl.col(column))
     vf.frame = vf.frame.drop("_phone_ok").with_columns(
@@ -450,14 +448,13 @@ def _check_payments(vf: ValidFile, report: Report) -> None:
     flag(vf, report, pl.col("amount") == 0, "amount", "payment of zero", yuan_text(pl.col("amount")))
 
 
-def _check_claims_and_guarantees(files: dict[str, ValidFile], report: Report) -> None:
-    if g := files.get("guarantees"):
-        _check_phone_column(g, report, "guarantor_phone")
-    if c := files.get("contacts"):
-        _check_phone_column(c, report, "phone")
-
-
-ROW_CHECKS = {"borrowers": _check_borrowers, "loans": _check_loans, "payments": _check_payments}
+ROW_CHECKS = {
+    "borrowers": _check_borrowers,
+    "loans": _check_loans,
+    "payments": _check_payments,
+    "guarantees": lambda vf, report: _check_phone_column(vf, report, "guarantor_phone"),
+    "contacts": lambda vf, report: _check_phone_column(vf, report, "phone"),
+}
 
 
 def _keys(vf: ValidFile | None, column: str, *, valid: bool) -> pl.Series:
@@ -700,7 +697,6 @@ def validate_portfolio(
         if check := ROW_CHECKS.get(vf.spec.name):
             check(vf, report)
         _check_duplicates(vf, report)
-    _check_claims_and_guarantees(files, report)
 
     _check_references(files, report, existing)
     if "payments" in files:
