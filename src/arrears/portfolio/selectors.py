@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -13,7 +14,7 @@ from arrears.accounts.selectors import visible_loans
 from arrears.core.errors import NotFound
 from arrears.core.masking import mask_id_number, mask_phone
 from arrears.core.money import format_fen
-from arrears.portfolio.models import ImportRun, Loan
+from arrears.portfolio.models import ImportRun, Loan, Payment
 
 
 def search_loans(
@@ -99,6 +100,11 @@ def shows_full_pii(user: User | AnonymousUser) -> bool:
     return can(user, VIEW_FULL_PII)
 
 
+def net_paid(payments: Iterable[Payment]) -> int:
+    """What was paid, in fen, counting a reversal as taking its payment back."""
+    return sum(-p.amount if p.reverses_id else p.amount for p in payments)
+
+
 def loan_as_dict(loan: Loan, *, full_pii: bool = False) -> dict[str, Any]:
     """The `arrears loan show --json` object; amounts are yuan strings with 2 decimals. Later issues add fields."""
     borrower = loan.borrower
@@ -165,6 +171,6 @@ def loan_as_dict(loan: Loan, *, full_pii: bool = False) -> dict[str, Any]:
             }
             for p in payments
         ],
-        "paid_total": money(sum(-p.amount if p.reverses_id else p.amount for p in payments)),
+        "paid_total": money(net_paid(payments)),
         "paid_principal_split": money(paid_principal),
     }

@@ -113,7 +113,7 @@ def loan_detail(request: HttpRequest, loan_id: str) -> HttpResponse:
         "schedule_totals": schedule_totals,
         "payments": payments,
         "reversed_ids": reversed_ids,
-        "paid_net": sum(-p.amount if p.reverses_id else p.amount for p in payments),
+        "paid_net": selectors.net_paid(payments),
         "collateral": list(loan.collateral.all()),
         "guarantees": list(loan.guarantees.all()),
         "contacts": sorted(loan.borrower.contacts.all(), key=lambda c: c.contact_id),
