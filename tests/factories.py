@@ -228,3 +228,16 @@ def loan_with_details(**kwargs: Any) -> Loan:
         consented=False,
     )
     return loan
+
+
+def zhang_wei(**overrides: Any) -> Any:
+    """The borrower the UI and browser tests search for: 张伟, Beijing, valid ID and mobile."""
+    fields = {
+        "borrower_id": "B001",
+        "name": "张伟",
+        "id_number": "11010519491231002X",
+        "phone": "13812345678",
+        "province": "北京",
+        "city": "北京",
+    }
+    return BorrowerFactory(**{**fields, **overrides})

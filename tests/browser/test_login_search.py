@@ -15,6 +15,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
     loan_with_details,
+    zhang_wei,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
@@ -24,14 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:No directo
 def portfolio(transactional_db: Any) -> dict[str, Any]:
     team = TeamFactory(name="A银行催收一组", lenders=["A银行"])
     collector = UserFactory(username="zhaomin", display_name="赵敏", role="collector", team=team)
-    borrower = BorrowerFactory(
-        borrower_id="B001",
-        name="张伟",
-        id_number="11010519491231002X",
-        phone="13812345678",
-        province="北京",
-        city="北京",
-    )
+    borrower = zhang_wei()
     loan = loan_with_details(loan_id="L20260001", borrower=borrower, lender="A银行", principal=1_200_000)
     for _ in range(30):
         LoanFactory(lender="A银行")

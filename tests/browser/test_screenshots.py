@@ -13,12 +13,12 @@ import pytest
 from tests.browser.conftest import PHONE, log_in
 from tests.factories import (
     PASSWORD,
-    BorrowerFactory,
     ImportRunFactory,
     LoanFactory,
     TeamFactory,
     UserFactory,
     loan_with_details,
+    zhang_wei,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
@@ -33,14 +33,7 @@ def tour_data(transactional_db: Any) -> dict[str, Any]:
     UserFactory(username="zhaomin", display_name="赵敏", role="collector", team=team)
     manager = UserFactory(username="qian", display_name="钱经理", role="manager")
     UserFactory(username="root", display_name="系统管理员", role="admin", is_staff=True, is_superuser=True)
-    borrower = BorrowerFactory(
-        borrower_id="B001",
-        name="张伟",
-        id_number="11010519491231002X",
-        phone="13812345678",
-        province="北京",
-        city="北京",
-    )
+    borrower = zhang_wei()
     loan_with_details(
         loan_id="L20260001",
         borrower=borrower,

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from arrears.accounts.models import Role
-from tests.factories import BorrowerFactory, LoanFactory, TeamFactory, UserFactory, loan_with_details
+from tests.factories import (
+    BorrowerFactory,
+    LoanFactory,
+    TeamFactory,
+    UserFactory,
+    loan_with_details,
+    zhang_wei,
+)
 
 
 @pytest.fixture
@@ -35,14 +42,7 @@ def admin_user() -> Any:
 @pytest.fixture
 def loan_a() -> Any:
     """张伟's loan with A银行, with schedule, payments, collateral, guarantee and contacts."""
-    borrower = BorrowerFactory(
-        borrower_id="B001",
-        name="张伟",
-        id_number="11010519491231002X",
-        phone="13812345678",
-        province="北京",
-        city="北京",
-    )
+    borrower = zhang_wei()
     return loan_with_details(loan_id="L001", borrower=borrower, lender="A银行")
 
 
