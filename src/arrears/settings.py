@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "arrears.audit",
     "arrears.accounts",
     "arrears.portfolio",
+    "arrears.rules",
+    "arrears.delinquency",
+    "arrears.batch",
 ]
 
 MIDDLEWARE = [

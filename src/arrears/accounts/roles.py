@@ -12,17 +12,42 @@ IMPORT_PORTFOLIO = "import_portfolio"
 EXPORT_PORTFOLIO = "export_portfolio"
 MANAGE_SETTINGS = "manage_settings"
 VIEW_AUDIT = "view_audit"
+PAUSE_DELINQUENCY = "pause_delinquency"
+REQUEST_CLASSIFICATION = "request_classification"
+APPROVE_CLASSIFICATION = "approve_classification"
+RUN_BATCH = "run_batch"
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.COLLECTOR: frozenset(),
-    Role.TEAM_LEAD: frozenset({EXPORT_PORTFOLIO}),
-    Role.LEGAL: frozenset({VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII}),
+    Role.TEAM_LEAD: frozenset({EXPORT_PORTFOLIO, PAUSE_DELINQUENCY, REQUEST_CLASSIFICATION}),
+    Role.LEGAL: frozenset({VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, PAUSE_DELINQUENCY}),
     Role.MANAGER: frozenset(
-        {VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, IMPORT_PORTFOLIO, EXPORT_PORTFOLIO, VIEW_AUDIT}
+        {
+            VIEW_ALL_PORTFOLIOS,
+            VIEW_FULL_PII,
+            IMPORT_PORTFOLIO,
+            EXPORT_PORTFOLIO,
+            VIEW_AUDIT,
+            PAUSE_DELINQUENCY,
+            REQUEST_CLASSIFICATION,
+            APPROVE_CLASSIFICATION,
+            RUN_BATCH,
+        }
     ),
-    Role.COMPLIANCE: frozenset({VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, VIEW_AUDIT}),
+    Role.COMPLIANCE: frozenset({VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, VIEW_AUDIT, APPROVE_CLASSIFICATION}),
     Role.ADMIN: frozenset(
-        {VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, IMPORT_PORTFOLIO, EXPORT_PORTFOLIO, MANAGE_SETTINGS, VIEW_AUDIT}
+        {
+            VIEW_ALL_PORTFOLIOS,
+            VIEW_FULL_PII,
+            IMPORT_PORTFOLIO,
+            EXPORT_PORTFOLIO,
+            MANAGE_SETTINGS,
+            VIEW_AUDIT,
+            PAUSE_DELINQUENCY,
+            REQUEST_CLASSIFICATION,
+            APPROVE_CLASSIFICATION,
+            RUN_BATCH,
+        }
     ),
 }
 

@@ -48,8 +48,8 @@ FILE_COLUMNS: dict[str, tuple[str, ...]] = {
                   "is_company"),
     "loans": ("loan_id", "borrower_id", "lender", "lender_type", "product_type", "currency", "principal",
               "annual_rate", "penalty_rate", "day_count", "contract_date", "disbursement_date", "maturity_date",
-              "repayment_method", "installments", "first_due_date", "grace_days", "purpose", "jurisdiction_clause",
-              "status"),
+              "repayment_method", "installments", "first_due_date", "grace_days", "compound_interest", "purpose",
+              "jurisdiction_clause", "status"),
     "schedules": ("loan_id", "installment_no", "due_date", "principal_due", "interest_due", "fee_due"),
     "payments": ("payment_id", "loan_id", "paid_on", "amount", "principal_paid", "interest_paid", "penalty_paid",
                  "fee_paid", "reverses"),
@@ -1193,6 +1193,12 @@ def _loans_frame(
             "installments": pl.Series(values=loans.term.astype(np.int32)),
             "first_due_date": _dates(loans.first_due),
             "grace_days": pl.Series(values=grace.astype(np.int32)),
+            # banks charge compound interest on overdue interest of term loans and mortgages (domain-rules.md §3.2)
+            "compound_interest": pl.Series(
+                values=((loans.lender_type == BANK) & np.isin(loans.product, [TERM_LOAN, MORTGAGE])).astype(
+                    np.int8
+                )
+            ),
             "purpose": purpose,
             "jurisdiction_clause": jurisdiction,
         }

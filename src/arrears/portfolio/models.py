@@ -137,6 +137,11 @@ class Loan(models.Model):
     installments = models.PositiveIntegerField(_("installments"), null=True, blank=True)
     first_due_date = models.DateField(_("first due date"), null=True, blank=True)
     grace_days = models.PositiveIntegerField(_("grace days"), default=0)
+    compound_interest = models.BooleanField(
+        _("compound interest on overdue interest"),
+        default=False,
+        help_text=_("Overdue interest also accrues penalty interest (复利)."),
+    )
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     jurisdiction_clause = models.CharField(_("jurisdiction clause"), max_length=200, blank=True)
     status = models.CharField(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, QuerySet, Sum
 
 from arrears.accounts.models import User
@@ -51,7 +53,7 @@ def search_loans(
 def get_loan(user: User | AnonymousUser, loan_id: str) -> Loan:
     loan = (
         visible_loans(user)
-        .select_related("borrower")
+        .select_related("borrower", "status_row")
         .prefetch_related("installments_due", "payments", "collateral", "guarantees", "borrower__contacts")
         .filter(pk=loan_id)
         .first()
@@ -173,4 +175,44 @@ def loan_as_dict(loan: Loan, *, full_pii: bool = False) -> dict[str, Any]:
         ],
         "paid_total": money(net_paid(payments)),
         "paid_principal_split": money(paid_principal),
+        **status_as_dict(loan),
+    }
+
+
+STATUS_MONEY = (
+    "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "outstanding_principal",
+    "total_due", "credit",
+)  # fmt: skip
+STATUS_FIELDS = (
+    "dpd", "delinquent_days", "bucket", "classification", "rule_classification", *STATUS_MONEY,
+    "overdue_by_bucket", "times_overdue", "max_dpd", "paused", "status_as_of", "episode_start", "cure_date",
+    "observation_until",
+)  # fmt: skip
+
+
+def status_as_dict(loan: Loan) -> dict[str, Any]:
+    """The delinquency fields of `loan show --json` (issue 3), from the latest close; null before the first."""
+    try:
+        status = loan.status_row
+    except ObjectDoesNotExist:
+        return dict.fromkeys(STATUS_FIELDS)
+
+    def day(value: dt.date | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "dpd": status.dpd,
+        "delinquent_days": status.delinquent_days,
+        "bucket": status.bucket or None,
+        "classification": status.classification,
+        "rule_classification": status.rule_classification,
+        **{name: format_fen(getattr(status, name)) for name in STATUS_MONEY},
+        "overdue_by_bucket": {code: format_fen(fen) for code, fen in status.overdue_by_bucket.items()},
+        "times_overdue": status.times_overdue,
+        "max_dpd": status.max_dpd,
+        "paused": status.paused,
+        "status_as_of": day(status.as_of),
+        "episode_start": day(status.episode_start),
+        "cure_date": day(status.cure_date),
+        "observation_until": day(status.observation_until),
     }

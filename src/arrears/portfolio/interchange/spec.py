@@ -101,6 +101,7 @@ FILES: tuple[FileSpec, ...] = (
             Column("installments", N),
             Column("first_due_date", D),
             Column("grace_days", N, default=0),
+            Column("compound_interest", B, default=False),
             Column("purpose", default=""),
             Column("jurisdiction_clause", default=""),
             Column("status", C, choices=("active", "closed", "written_off"), default="active"),

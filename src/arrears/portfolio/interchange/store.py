@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import polars as pl
@@ -178,49 +178,68 @@ def _db_ready(spec: FileSpec, frame: pl.DataFrame) -> pl.DataFrame:
     if "extra" not in frame.columns:
         frame = frame.with_columns(pl.lit("{}").alias("extra"))
     rates = {c.target for c in spec.columns if c.kind == Kind.RATE}
-    exprs = []
-    for name, dtype in frame.schema.items():
-        if name in rates:
-            exprs.append(rate_text(pl.col(name), trim=False).alias(name))
-        elif dtype == pl.Date:
-            exprs.append(pl.col(name).dt.to_string("%Y-%m-%d"))
-        else:
-            exprs.append(pl.col(name))
-    return frame.select(exprs)
+    return frame.with_columns(rate_text(pl.col(name), trim=False).alias(name) for name in rates)
+
+
+def _text_dates(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d"))
 
 
 def upsert(spec: FileSpec, frame: pl.DataFrame, *, insert_only: bool = False) -> None:
     """Insert or update `frame`'s rows (table columns) in one set-based pass."""
     if frame.height == 0:
         return
-    columns = frame.columns if "extra" in frame.columns else [*frame.columns, "extra"]  # see _db_ready
-    keys = key_columns(spec)
+    if "extra" not in frame.columns:
+        frame = frame.with_columns(pl.lit("{}").alias("extra"))
+    upsert_table(
+        spec.table,
+        frame,
+        key_columns(spec),
+        insert_only=insert_only,
+        prepare=lambda chunk: _db_ready(spec, chunk),
+    )
+
+
+def upsert_table(
+    table: str,
+    frame: pl.DataFrame,
+    keys: list[str],
+    *,
+    insert_only: bool = False,
+    prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+) -> None:
+    """Insert or update the rows of `frame` (named like the table's columns) keyed by `keys`, chunk by chunk:
+    COPY into a temporary table and one `INSERT … ON CONFLICT` on PostgreSQL, `executemany` on SQLite. `prepare`
+    turns a chunk into database values (dates become ISO text here)."""
+    if frame.height == 0:
+        return
+    columns = frame.columns
     updates = [c for c in columns if c not in keys]
     conflict = (
         ""
         if insert_only
-        else f" ON CONFLICT ({', '.join(map(q, keys))}) DO UPDATE SET "
-        + ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in updates)
+        else f" ON CONFLICT ({', '.join(map(q, keys))}) DO "
+        + ("UPDATE SET " + ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in updates) if updates else "NOTHING")
     )
     column_list = ", ".join(map(q, columns))
+
+    def chunks(size: int) -> Iterator[pl.DataFrame]:
+        for start in range(0, frame.height, size):
+            chunk = frame.slice(start, size)
+            yield _text_dates(prepare(chunk) if prepare else chunk)
+
     if is_postgres():
-        _pg_upsert(spec, frame, column_list, conflict, insert_only)
+        _pg_upsert(table, chunks(COPY_CHUNK), column_list, conflict, insert_only)
     else:
-        sql = (
-            f"INSERT INTO {q(spec.table)} ({column_list}) VALUES ({', '.join('?' * len(columns))}){conflict}"
-        )
+        sql = f"INSERT INTO {q(table)} ({column_list}) VALUES ({', '.join('?' * len(columns))}){conflict}"
         raw = connection.connection
-        for start in range(0, frame.height, SQLITE_BATCH):
-            chunk = _db_ready(spec, frame.slice(start, SQLITE_BATCH)).with_columns(
-                pl.col(pl.Boolean).cast(pl.Int8)
-            )
-            raw.executemany(sql, chunk.iter_rows())
+        for chunk in chunks(SQLITE_BATCH):
+            raw.executemany(sql, chunk.with_columns(pl.col(pl.Boolean).cast(pl.Int8)).iter_rows())
 
 
 def _pg_upsert(
-    spec: FileSpec, frame: pl.DataFrame, column_list: str, conflict: str, insert_only: bool
+    table: str, chunks: Iterator[pl.DataFrame], column_list: str, conflict: str, insert_only: bool
 ) -> None:
-    table = spec.table
     with connection.cursor() as cursor:
         target = table
         if not insert_only:
@@ -230,11 +249,9 @@ def _pg_upsert(
             )
         copy_sql = f"COPY {q(target)} ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
         with cursor.cursor.copy(copy_sql) as copy:
-            for start in range(0, frame.height, COPY_CHUNK):
+            for chunk in chunks:
                 buffer = io.BytesIO()
-                _db_ready(spec, frame.slice(start, COPY_CHUNK)).write_csv(
-                    buffer, include_header=False, null_value="\\N"
-                )
+                chunk.write_csv(buffer, include_header=False, null_value="\\N")
                 copy.write(buffer.getvalue())
         if not insert_only:
             cursor.execute(

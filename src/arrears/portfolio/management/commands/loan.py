@@ -26,7 +26,7 @@ class Command(ArrearsCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         loan = (
-            Loan.objects.select_related("borrower")
+            Loan.objects.select_related("borrower", "status_row")
             .prefetch_related("installments_due", "payments")
             .filter(pk=options["loan_id"])
             .first()

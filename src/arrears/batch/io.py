@@ -1,0 +1,200 @@
+"""Reading the close's inputs and writing its results.
+
+Reads go through connectorx (a separate connection, columnar, no Python objects per row) when the data is
+committed, and through Django's own connection inside a transaction (tests, the inline one-loan recompute), which
+sees uncommitted rows. Writes go through `portfolio.interchange.store.upsert_table` (COPY on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.db import connection
+
+from arrears.batch.partition import INPUTS, STATUS_COLUMNS, Rules, conform
+from arrears.batch.steps import classification
+from arrears.delinquency.models import Bucket, BucketSet
+from arrears.portfolio.interchange import store
+from arrears.rules.selectors import classification_rule
+
+RATE = "CAST(ROUND({} * 1000000) AS BIGINT)"
+
+QUERIES = {
+    "loans": (
+        "SELECT loan_id, borrower_id, product_type, " + RATE.format("penalty_rate") + " AS penalty_rate, "
+        "CASE WHEN day_count = 'ACT/365' THEN 365 ELSE 360 END AS day_basis, compound_interest, grace_days "
+        "FROM portfolio_loan WHERE status = 'active' {where} ORDER BY loan_id"
+    ),
+    "installments": (
+        "SELECT loan_id, installment_no, due_date, principal_due, interest_due, fee_due "
+        "FROM portfolio_scheduleinstallment WHERE 1 = 1 {where} ORDER BY loan_id, installment_no"
+    ),
+    "payments": (
+        "SELECT payment_id, loan_id, paid_on, amount, principal_paid, interest_paid, penalty_paid, fee_paid, "
+        "reverses_id AS reverses FROM portfolio_payment WHERE 1 = 1 {where} ORDER BY loan_id, paid_on, payment_id"
+    ),
+    "pauses": 'SELECT loan_id, start, "end" FROM delinquency_pause WHERE 1 = 1 {where}',
+    "technical": "SELECT loan_id, episode_start FROM delinquency_technicaloverdue WHERE 1 = 1 {where}",
+    "restructurings": "SELECT loan_id, restructured_on FROM delinquency_restructuring WHERE 1 = 1 {where}",
+    "overrides": (
+        "SELECT loan_id, classification, effective_from FROM delinquency_classificationoverride "
+        "WHERE status = 'approved' {where}"
+    ),
+}
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def loan_filter(lower: str | None = None, upper: str | None = None, loan_ids: list[str] | None = None) -> str:
+    """A WHERE fragment selecting loans by id range [lower, upper) or by a list (inlined: connectorx has no
+    parameters, and ids are quoted)."""
+    parts = []
+    if lower is not None:
+        parts.append(f"AND loan_id >= {_literal(lower)}")
+    if upper is not None:
+        parts.append(f"AND loan_id < {_literal(upper)}")
+    if loan_ids is not None:
+        parts.append(f"AND loan_id IN ({', '.join(map(_literal, loan_ids)) or 'NULL'})")
+    return " ".join(parts)
+
+
+def connection_url() -> str:
+    """The database as connectorx wants it."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite://{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgresql://{auth}{db.get('HOST') or 'localhost'}{port}/{db['NAME']}"
+
+
+def _to_schema(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    exprs = []
+    for name, dtype in schema.items():
+        column = pl.col(name)
+        current = frame.schema[name]
+        if dtype == pl.Date() and current == pl.String():
+            column = column.str.slice(0, 10).str.to_date("%Y-%m-%d")
+        elif dtype == pl.Boolean() and current != pl.Boolean():
+            column = column.cast(pl.Int64) != 0
+        elif dtype == pl.String() and current != pl.String():
+            column = column.cast(pl.String)
+        exprs.append(column.cast(dtype).alias(name))  # type: ignore[arg-type]
+    return frame.select(exprs)
+
+
+def read_inputs(where: str = "", *, through_django: bool | None = None) -> dict[str, pl.DataFrame]:
+    """All inputs of the close for the loans selected by `where` (see `loan_filter`)."""
+    return conform(
+        {
+            name: read_frame(sql.format(where=where), INPUTS[name], through_django)
+            for name, sql in QUERIES.items()
+        }
+    )
+
+
+def read_frame(
+    query: str, schema: dict[str, pl.DataType], through_django: bool | None = None
+) -> pl.DataFrame:
+    """Rows of `query` as a frame of `schema`: through connectorx, or through Django's connection when inside a
+    transaction (or when asked)."""
+    if through_django is None:
+        through_django = connection.in_atomic_block
+    if through_django:
+        with connection.cursor() as cursor:
+            cursor.execute(query.replace("%", "%%"))
+            rows = [[_plain(value) for value in row] for row in cursor.fetchall()]
+        frame = pl.DataFrame(rows, schema={k: pl.String for k in schema}, orient="row")
+    else:
+        import connectorx
+
+        frame = connectorx.read_sql(connection_url(), query, return_type="polars")
+    return _to_schema(frame, schema)
+
+
+def _plain(value: Any) -> str | None:
+    """A value from a DB-API cursor as text Polars can cast (dates ISO, booleans 1/0)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def loan_id_bounds(parts: int) -> list[tuple[str | None, str | None]]:
+    """Split active loans into `parts` id ranges of about equal size, in the database's own order."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT loan_id FROM portfolio_loan WHERE status = 'active' ORDER BY loan_id")
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids or parts <= 1:
+        return [(None, None)]
+    step = -(-len(ids) // parts)
+    cuts = [ids[i] for i in range(step, len(ids), step)]
+    edges: list[str | None] = [None, *cuts, None]
+    return list(itertools.pairwise(edges))
+
+
+def load_rules(as_of: dt.date) -> Rules:
+    """The rule values in force on `as_of`: bucket sets and the classification thresholds."""
+    sets = list(BucketSet.objects.all())
+    default = next((s.pk for s in sets if s.is_default), sets[0].pk if sets else 0)
+    ranges = pl.DataFrame(
+        [(b.bucket_set_id, b.code, b.min_days, b.max_days) for b in Bucket.objects.all()],
+        schema={"set_id": pl.Int64, "code": pl.String, "min_days": pl.Int64, "max_days": pl.Int64},
+        orient="row",
+    )
+    products = {product: s.pk for s in sets for product in s.product_types}
+
+    def thresholds(scale: str) -> classification.Thresholds:
+        rule = classification_rule(scale, as_of)
+        return classification.Thresholds(
+            technical_grace_days=rule.technical_grace_days,
+            special_mention_after=rule.special_mention_after,
+            substandard_after=rule.substandard_after,
+            doubtful_after=rule.doubtful_after,
+            loss_after=rule.loss_after,
+            restructured_floor=rule.restructured_floor,
+            restructured_again_floor=rule.restructured_again_floor,
+            observation_months=rule.observation_months,
+            observation_periods=rule.observation_periods,
+        )
+
+    return Rules(ranges, default, products, thresholds("general"), thresholds("credit_card"))
+
+
+STATUS_TABLE = "delinquency_loanstatus"
+CHANGES_TABLE = "delinquency_statuschange"
+
+
+def write_results(
+    status: pl.DataFrame | None,
+    changes: pl.DataFrame,
+    first: dt.date,
+    last: dt.date,
+    *,
+    loan_ids: list[str] | None = None,
+) -> None:
+    """Replace the changes dated first..last and, when `status` is given, the loan status rows, for all loans or
+    for `loan_ids` only. The caller holds the transaction: readers see the old results until it commits."""
+    scope = "" if loan_ids is None else loan_filter(loan_ids=loan_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f'DELETE FROM {CHANGES_TABLE} WHERE "on" >= %s AND "on" <= %s {scope}', [first, last])
+        if status is not None:
+            cursor.execute(f"DELETE FROM {STATUS_TABLE} WHERE 1 = 1 {scope}")
+    rows = changes.select("loan_id", "field", "on", "old", "new")
+    with store.bulk_load(CHANGES_TABLE, rows.height, keep_unique=True):
+        store.upsert_table(CHANGES_TABLE, rows, ["loan_id", "field", "on"], insert_only=True)
+    if status is not None:
+        rows = status.select(STATUS_COLUMNS).with_columns(pl.col("bucket").fill_null(""))
+        with store.bulk_load(STATUS_TABLE, rows.height, keep_unique=True):
+            store.upsert_table(STATUS_TABLE, rows, ["loan_id"], insert_only=True)

@@ -1,0 +1,161 @@
+"""The partition function: the whole close for a set of loans, frames in and frames out.
+
+It reads nothing and writes nothing, so the runner can call it on any slice of loans in any process, and a
+distributed engine (Spark `mapInArrow`) can call it unchanged on Arrow batches grouped by loan. Steps live in
+`batch/steps/` and are pure functions of frames and rule values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from arrears.batch.steps import allocation, buckets, changes, classification, delinquency
+
+ONE_DAY = dt.timedelta(days=1)
+
+INPUTS: dict[str, dict[str, pl.DataType]] = {
+    "loans": {
+        "loan_id": pl.String(),
+        "borrower_id": pl.String(),
+        "product_type": pl.String(),
+        "penalty_rate": pl.Int64(),
+        "day_basis": pl.Int64(),
+        "compound_interest": pl.Boolean(),
+        "grace_days": pl.Int32(),
+    },
+    "installments": {k: v() for k, v in allocation.INSTALLMENT_INPUT.items()},
+    "payments": {k: v() for k, v in allocation.PAYMENT_INPUT.items()},
+    "pauses": {k: v() for k, v in delinquency.PAUSE_INPUT.items()},
+    "technical": {"loan_id": pl.String(), "episode_start": pl.Date()},
+    "restructurings": {"loan_id": pl.String(), "restructured_on": pl.Date()},
+    "overrides": {"loan_id": pl.String(), "classification": pl.String(), "effective_from": pl.Date()},
+}
+
+# What the close writes per loan (delinquency.LoanStatus), money in fen.
+STATUS_COLUMNS = [
+    "loan_id", "as_of", "dpd", "delinquent_days", "bucket", "classification", "rule_classification",
+    "outstanding_principal", "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest",
+    "total_due", "credit", "overdue_by_bucket", "times_overdue", "max_dpd", "paused", "episode_start",
+    "cure_date", "observation_until",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rule values a close needs, as plain data (picklable, so workers receive them as they are)."""
+
+    bucket_ranges: pl.DataFrame  # set_id, code, min_days, max_days
+    default_bucket_set: int
+    product_bucket_sets: dict[str, int] = field(default_factory=dict)
+    general: classification.Thresholds = classification.GENERAL
+    credit_card: classification.Thresholds = classification.CREDIT_CARD
+    waterfall: tuple[str, ...] = allocation.DEFAULT_WATERFALL
+
+
+@dataclass
+class DayResult:
+    as_of: dt.date
+    status: pl.DataFrame  # STATUS_COLUMNS + borrower_id
+    installments: pl.DataFrame  # per-installment allocation
+    problems: pl.DataFrame  # loan_id, problem
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def conform(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Every input present with the columns and types of INPUTS (missing optional inputs are empty)."""
+    out = {}
+    for name, schema in INPUTS.items():
+        frame = frames.get(name)
+        out[name] = pl.DataFrame(schema=schema) if frame is None else frame.select(schema.keys()).cast(schema)  # type: ignore[arg-type]
+    return out
+
+
+def state_as_of(inputs: dict[str, pl.DataFrame], as_of: dt.date, rules: Rules) -> DayResult:
+    """The state of every loan in `inputs` at the end of `as_of`."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[step] = timings.get(step, 0.0) + now - clock
+        clock = now
+
+    loans = inputs["loans"]
+    alloc = allocation.allocate(loans, inputs["installments"], inputs["payments"], as_of, rules.waterfall)
+    lap("allocate")
+    state = loans.select(
+        "loan_id",
+        "borrower_id",
+        "product_type",
+        "grace_days",
+        bucket_set_id=pl.col("product_type").replace_strict(
+            rules.product_bucket_sets, default=rules.default_bucket_set, return_dtype=pl.Int64
+        ),
+    ).join(alloc.loans, on="loan_id", how="left", maintain_order="left")
+    problems = state.filter((pl.col("installment_count") == 0) | (pl.col("problem") != allocation.OK)).select(
+        "loan_id",
+        problem=pl.when(pl.col("installment_count") == 0)
+        .then(pl.lit("no_schedule"))
+        .otherwise(pl.lit("payments_exceed_debt")),
+    )
+    state = state.filter((pl.col("installment_count") > 0) & (pl.col("problem") == allocation.OK))
+    state = delinquency.delinquent_days(delinquency.paused_days(state, inputs["pauses"], as_of))
+    lap("delinquency")
+    state = buckets.assign_buckets(state, rules.bucket_ranges)
+    state = buckets.overdue_by_bucket(alloc.installments, state, rules.bucket_ranges, as_of)
+    lap("buckets")
+    flagged = inputs["technical"].select("loan_id", "episode_start", technical_overdue=pl.lit(True))
+    state = state.join(flagged, on=["loan_id", "episode_start"], how="left", nulls_equal=False).with_columns(
+        pl.col("technical_overdue").fill_null(False)
+    )
+    state = classification.observation(
+        state, alloc.installments, inputs["restructurings"], as_of, rules.general
+    )
+    state = classification.classify(state, inputs["overrides"], as_of, rules.general, rules.credit_card)
+    lap("classification")
+    by_bucket = pl.col("overdue_by_bucket").list.eval(
+        pl.format('"{}":{}', pl.element().struct.field("bucket"), pl.element().struct.field("amount"))
+    )
+    status = state.select(
+        *[c for c in STATUS_COLUMNS if c not in ("as_of", "total_due", "overdue_by_bucket")],
+        "borrower_id",
+        as_of=pl.lit(as_of),
+        total_due=pl.sum_horizontal(
+            "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "due_today"
+        ),
+        overdue_by_bucket=pl.concat_str(pl.lit("{"), by_bucket.list.join(","), pl.lit("}")).fill_null("{}"),
+    ).select(*STATUS_COLUMNS, "borrower_id")
+    lap("assemble")
+    return DayResult(as_of, status, alloc.installments, problems, timings)
+
+
+def close_days(
+    inputs: dict[str, pl.DataFrame], dates: Iterable[dt.date], rules: Rules | Mapping[dt.date, Rules]
+) -> tuple[DayResult, pl.DataFrame, dict[str, float]]:
+    """Close consecutive business dates for the loans in `inputs`: the state at the last date, the changes of
+    every date against the day before, and the time spent per step. `rules` may differ by date (a new version
+    of a rule table takes effect on its date)."""
+    inputs = conform(inputs)
+    dates = sorted(dates)
+
+    def rules_on(day: dt.date) -> Rules:
+        return rules if isinstance(rules, Rules) else rules[max(day, dates[0])]
+
+    previous = state_as_of(inputs, dates[0] - ONE_DAY, rules_on(dates[0] - ONE_DAY))
+    timings = dict(previous.timings)
+    found = []
+    for day in dates:
+        current = state_as_of(inputs, day, rules_on(day))
+        for step, seconds in current.timings.items():
+            timings[step] = timings.get(step, 0.0) + seconds
+        clock = time.perf_counter()
+        found.append(changes.status_changes(previous.status, current.status, day))
+        timings["changes"] = timings.get("changes", 0.0) + time.perf_counter() - clock
+        previous = current
+    return previous, pl.concat(found), timings

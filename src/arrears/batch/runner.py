@@ -1,0 +1,225 @@
+"""The close-of-business runner: which dates, which loans, in how many processes, and one write at the end.
+
+`close` is the service behind `arrears cob`: it takes the run lock (a `CobRun` row in state running, unique in
+the database), splits the active loans into id ranges, runs the pure partition function on each range (in worker
+processes reading through connectorx when `workers` > 1), and writes the results and history in one transaction,
+so a run killed half-way leaves the previous results intact and running it again completes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Any
+
+import polars as pl
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from arrears.accounts.models import User
+from arrears.audit import services as audit
+from arrears.batch import io
+from arrears.batch.models import CobRun
+from arrears.batch.partition import ONE_DAY, Rules, close_days
+from arrears.core.errors import Conflict, DomainError
+
+LOANS_PER_PARTITION = 250_000
+STALE_AFTER = dt.timedelta(minutes=30)  # a running close that has not reported for this long has died
+PROBLEMS_KEPT = 1000
+
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class Outcome:
+    run: CobRun
+    dates: list[dt.date]
+    changes: dict[str, int] = field(default_factory=dict)
+
+
+def dates_to_close(
+    as_of: dt.date | None, from_date: dt.date | None = None, to_date: dt.date | None = None
+) -> list[dt.date]:
+    """`--from A --to B` closes A..B; `--as-of D` closes D, after catching up every day since the last close."""
+    if from_date or to_date:
+        if not (from_date and to_date):
+            raise DomainError("give both --from and --to")
+        if from_date > to_date:
+            raise DomainError(f"--from {from_date} is after --to {to_date}")
+        first, last = from_date, to_date
+    elif as_of:
+        latest = latest_closed()
+        first = latest + ONE_DAY if latest and latest < as_of else as_of
+        last = as_of
+    else:
+        raise DomainError("give --as-of DATE or --from A --to B")
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def latest_closed() -> dt.date | None:
+    run = CobRun.objects.filter(status=CobRun.Status.SUCCEEDED).order_by("-as_of").first()
+    return run.as_of if run else None
+
+
+def _acquire(dates: list[dt.date], workers: int, actor: User | None) -> CobRun:
+    now = timezone.now()
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                return CobRun.objects.create(
+                    as_of=dates[-1],
+                    from_date=dates[0],
+                    started_at=now,
+                    heartbeat_at=now,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    workers=workers,
+                    started_by=actor,
+                )
+        except IntegrityError:
+            other = CobRun.objects.filter(status=CobRun.Status.RUNNING).first()
+            if other is None:
+                continue
+            if not _abandoned(other):
+                raise Conflict(
+                    f"a close of {other.as_of} is already running (started {other.started_at:%Y-%m-%d %H:%M:%S} "
+                    f"by process {other.pid} on {other.host}); wait for it to finish or use --wait",
+                    run=other.pk,
+                ) from None
+            CobRun.objects.filter(pk=other.pk).update(
+                status=CobRun.Status.FAILED, error="abandoned: the process stopped reporting", finished_at=now
+            )
+    raise Conflict("could not take the close-of-business lock")
+
+
+def _abandoned(run: CobRun) -> bool:
+    if run.host == socket.gethostname() and run.pid:
+        try:
+            os.kill(run.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    return timezone.now() - run.heartbeat_at > STALE_AFTER
+
+
+def _close_partition(
+    url: str | None, where: str, dates: list[dt.date], rules: dict[dt.date, Rules]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, float], int]:
+    """One id range, end to end except the write. Runs in a worker process (url given) or in-process."""
+    clock = time.perf_counter()
+    inputs = io.read_inputs(where, through_django=url is None)
+    read = time.perf_counter() - clock
+    result, changes, timings = close_days(inputs, dates, rules)
+    rows = inputs["installments"].height + inputs["payments"].height
+    return result.status, changes, result.problems, {"read": read, **timings}, rows
+
+
+def close(
+    dates: list[dt.date],
+    *,
+    workers: int = 1,
+    actor: User | None = None,
+    progress: Progress = _quiet,
+    wait: bool = False,
+) -> Outcome:
+    """Close `dates` (consecutive) for every active loan."""
+    run = _acquire_waiting(dates, workers, actor) if wait else _acquire(dates, workers, actor)
+    wall = time.perf_counter()
+    try:
+        rules = {day: io.load_rules(day) for day in [dates[0] - ONE_DAY, *dates]}
+        in_process = workers <= 1 or connection.in_atomic_block
+        bounds = io.loan_id_bounds(max(1 if in_process else workers, _partitions_needed()))
+        wheres = [io.loan_filter(lower, upper) for lower, upper in bounds]
+        parts: list[Any] = []
+        progress("compute", 0, len(wheres))
+        if in_process:
+            for where in wheres:
+                parts.append(_close_partition(None, where, dates, rules))
+                _beat(run, progress, "compute", len(parts), len(wheres))
+        else:
+            url = io.connection_url()
+            with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+                futures = [pool.submit(_close_partition, url, where, dates, rules) for where in wheres]
+                for future in as_completed(futures):
+                    parts.append(future.result())
+                    _beat(run, progress, "compute", len(parts), len(wheres))
+        computed = time.perf_counter() - wall
+        status = pl.concat([p[0] for p in parts])
+        changes = pl.concat([p[1] for p in parts])
+        problems = pl.concat([p[2] for p in parts]).sort("loan_id")
+        timings: dict[str, float] = {}
+        for part in parts:
+            for step, seconds in part[3].items():
+                timings[step] = timings.get(step, 0.0) + seconds
+        progress("write", 0, 1)
+        clock = time.perf_counter()
+        latest = latest_closed()
+        with transaction.atomic():
+            io.write_results(
+                status if latest is None or dates[-1] >= latest else None, changes, dates[0], dates[-1]
+            )
+            written = time.perf_counter() - clock
+            steps = [
+                {"step": "read", "rows": sum(p[4] for p in parts), "seconds": round(timings.pop("read"), 3)},
+                *(
+                    {"step": step, "rows": status.height, "seconds": round(s, 3)}
+                    for step, s in timings.items()
+                ),
+                {"step": "compute (wall)", "rows": status.height, "seconds": round(computed, 3)},
+                {"step": "write", "rows": status.height + changes.height, "seconds": round(written, 3)},
+            ]
+            run.status = CobRun.Status.SUCCEEDED
+            run.finished_at = timezone.now()
+            run.loans = status.height
+            run.steps = steps
+            run.problem_count = problems.height
+            run.problems = problems.head(PROBLEMS_KEPT).to_dicts()
+            run.save()
+            audit.record(
+                "cob.closed",
+                "CobRun",
+                run.pk,
+                actor=actor,
+                actor_label="" if actor else "cob",
+                after={"from": dates[0].isoformat(), "to": dates[-1].isoformat(), "loans": status.height},
+            )
+        progress("write", 1, 1)
+    except BaseException as exc:
+        CobRun.objects.filter(pk=run.pk).update(
+            status=CobRun.Status.FAILED, finished_at=timezone.now(), error=repr(exc)[:2000]
+        )
+        raise
+    counts = changes.group_by("field").len().rows()
+    return Outcome(run, dates, {str(k): int(v) for k, v in counts})
+
+
+def _partitions_needed() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM portfolio_loan WHERE status = 'active'")
+        count = cursor.fetchone()[0]
+    return max(1, -(-count // LOANS_PER_PARTITION))
+
+
+def _beat(run: CobRun, progress: Progress, stage: str, done: int, total: int) -> None:
+    CobRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    progress(stage, done, total)
+
+
+def _acquire_waiting(dates: list[dt.date], workers: int, actor: User | None) -> CobRun:
+    while True:
+        try:
+            return _acquire(dates, workers, actor)
+        except Conflict:
+            time.sleep(5)

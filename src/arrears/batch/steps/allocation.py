@@ -1,0 +1,382 @@
+"""Payment allocation, penalty interest and delinquency episodes: the one sequential step of the batch.
+
+Rules implemented (`shared/docs/domain-rules.md` §3.2, portfolio-format.md `payments.csv`, issue 3):
+
+- **Effective payments.** As of the end of day D a payment counts if it was made on or before D and is not
+  reversed by a reversal made on or before D. A reversal undoes the allocation completely: the loan is replayed
+  as if the payment had never been made, so penalty interest runs again from the original date.
+- **Waterfall** (Civil Code art. 560 and 561): a payment without a split goes to the matured installments oldest
+  first (art. 560: each installment is a separate matured debt), and within an installment by the loan's component
+  order, by default costs and fees, then penalty interest (incl. compound interest), then interest, then
+  principal (art. 561). A payment with a split pays each component across the matured installments, oldest
+  first. What is left after everything matured is paid is held as a credit and applied when the next installment
+  falls due (a payment on a due date pays that installment).
+- **Penalty interest** (罚息) accrues on each installment's overdue principal at the loan's penalty rate and day
+  count, for every day after the due date, and **compound interest** (复利) on its overdue interest at the same rate
+  when the product says so. A payment on day t is booked at the end of day t, so day t still accrues on the old
+  balance. Accrual is exact over each interval and rounded half up to the fen once per posting (at each payment
+  and at D), so no day is lost to rounding.
+- **Days past due** = D − due date of the oldest installment with scheduled principal, interest or fees unpaid
+  (0 when none is before D). An **overdue episode** starts the day after that due date and ends (cure) on the day
+  a payment leaves nothing before the day unpaid. A payment made after a due date counts as an episode with
+  dpd = payment date − due date even when it cures on the same day; `max_dpd` is the largest dpd seen up to D.
+
+Why a compiled kernel and not a column expression: a payment's split depends on the penalty accrued up to its
+date, and that depends on how earlier payments were split, so the allocation is path-dependent and has no
+closed form in cumulative sums. `_walk` visits each loan's installments and payments once (O(installments +
+payments)), compiled by Numba; everything around it is set-based Polars. It takes and returns flat arrays, so the
+step stays a pure frame → frame function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+import numba
+import numpy as np
+import polars as pl
+
+FEE, PENALTY, INTEREST, PRINCIPAL = 0, 1, 2, 3
+COMPONENTS = {"fee": FEE, "penalty": PENALTY, "interest": INTEREST, "principal": PRINCIPAL}
+DEFAULT_WATERFALL = ("fee", "penalty", "interest", "principal")
+NONE = np.int32(-1)  # "no date" in the kernel's int32 day numbers
+
+# Loan-level problems the kernel reports (the loan is skipped, the run goes on).
+OK, OVERPAID = 0, 1
+
+LOAN_INPUT = {
+    "loan_id": pl.String,
+    "penalty_rate": pl.Int64,  # millionths a year
+    "day_basis": pl.Int64,  # 360 or 365
+    "compound_interest": pl.Boolean,
+}
+INSTALLMENT_INPUT = {
+    "loan_id": pl.String,
+    "installment_no": pl.Int32,
+    "due_date": pl.Date,
+    "principal_due": pl.Int64,
+    "interest_due": pl.Int64,
+    "fee_due": pl.Int64,
+}
+PAYMENT_INPUT = {
+    "payment_id": pl.String,
+    "loan_id": pl.String,
+    "paid_on": pl.Date,
+    "amount": pl.Int64,
+    "principal_paid": pl.Int64,
+    "interest_paid": pl.Int64,
+    "penalty_paid": pl.Int64,
+    "fee_paid": pl.Int64,
+    "reverses": pl.String,
+}
+
+
+class Allocation(NamedTuple):
+    loans: pl.DataFrame  # one row per input loan, in input order
+    installments: pl.DataFrame  # one row per installment of those loans, sorted by loan, due date
+
+
+def effective_payments(payments: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Payments that count at the end of `as_of`: made by then, not reversals, not reversed by then."""
+    made = payments.filter(pl.col("paid_on") <= as_of)
+    reversed_ids = made.filter(pl.col("reverses").is_not_null())["reverses"]
+    return made.filter(pl.col("reverses").is_null() & ~pl.col("payment_id").is_in(reversed_ids.implode()))
+
+
+def _sorted_by(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """`frame` sorted by `keys`; a frame that already is (as read from the database) is returned untouched."""
+    if frame.height < 2:
+        return frame
+    ordered = frame.select(
+        pl.all_horizontal(
+            pl.struct(keys).shift(1).is_null()
+            | _lexically_not_after(pl.struct(keys).shift(1), pl.struct(keys), keys)
+        ).all()
+    ).item()
+    return frame if ordered else frame.sort(keys)
+
+
+def _lexically_not_after(prev: pl.Expr, cur: pl.Expr, keys: list[str]) -> pl.Expr:
+    """prev <= cur in the lexical order of `keys` (two structs of the same fields)."""
+    result = pl.lit(True)
+    for key in reversed(keys):
+        p, c = prev.struct.field(key), cur.struct.field(key)
+        result = (p < c) | ((p == c) & result)
+    return result
+
+
+def _offsets(keys: pl.Series, loan_ids: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end row of each loan's block in `keys` (sorted), found by binary search."""
+    start = keys.search_sorted(loan_ids, side="left").to_numpy().astype(np.int64)
+    end = keys.search_sorted(loan_ids, side="right").to_numpy().astype(np.int64)
+    return start, end
+
+
+def _days(series: pl.Series) -> np.ndarray:
+    return series.cast(pl.Int32).to_numpy().astype(np.int32)
+
+
+def _money(series: pl.Series, missing: int = 0) -> np.ndarray:
+    return series.fill_null(missing).to_numpy().astype(np.int64)
+
+
+def waterfall_codes(order: tuple[str, ...] = DEFAULT_WATERFALL) -> np.ndarray:
+    codes = np.array([COMPONENTS[name] for name in order], dtype=np.int8)
+    if sorted(codes.tolist()) != [FEE, PENALTY, INTEREST, PRINCIPAL]:
+        raise ValueError(f"a waterfall orders each of fee, penalty, interest, principal once: {order}")
+    return codes
+
+
+def allocate(
+    loans: pl.DataFrame,
+    installments: pl.DataFrame,
+    payments: pl.DataFrame,
+    as_of: dt.date,
+    waterfall: tuple[str, ...] = DEFAULT_WATERFALL,
+) -> Allocation:
+    """Allocate every loan's effective payments and accrue penalty interest up to the end of `as_of`.
+
+    `loans` needs the columns of LOAN_INPUT; `installments` and `payments` those of INSTALLMENT_INPUT and
+    PAYMENT_INPUT (rows of other loans are ignored). Returns per-loan amounts and episode facts, and per-installment
+    allocations.
+    """
+    installments = _sorted_by(installments, ["loan_id", "due_date", "installment_no"])
+    paid = _sorted_by(effective_payments(payments, as_of), ["loan_id", "paid_on", "payment_id"])
+    loan_ids = loans["loan_id"]
+    inst_start, inst_end = _offsets(installments["loan_id"], loan_ids)
+    pay_start, pay_end = _offsets(paid["loan_id"], loan_ids)
+    has_split = paid.select(
+        pl.any_horizontal(
+            pl.col(c).is_not_null() for c in ("principal_paid", "interest_paid", "penalty_paid", "fee_paid")
+        )
+    ).to_series()
+    out = _walk(
+        inst_start,
+        inst_end,
+        pay_start,
+        pay_end,
+        _money(loans["penalty_rate"]),
+        _money(loans["day_basis"], 360),
+        loans["compound_interest"].fill_null(False).to_numpy().astype(np.bool_),
+        waterfall_codes(waterfall),
+        _days(installments["due_date"]),
+        _money(installments["principal_due"]),
+        _money(installments["interest_due"]),
+        _money(installments["fee_due"]),
+        _days(paid["paid_on"]),
+        _money(paid["amount"]),
+        has_split.to_numpy().astype(np.bool_),
+        _money(paid["fee_paid"]),
+        _money(paid["penalty_paid"]),
+        _money(paid["interest_paid"]),
+        _money(paid["principal_paid"]),
+        np.int32((as_of - dt.date(1970, 1, 1)).days),
+    )
+    (paid_fee, paid_pen, paid_int, paid_prin, pen_acc, cleared_on, loan_out, loan_dates) = out
+
+    def date_col(values: np.ndarray) -> pl.Series:
+        return pl.Series(values).cast(pl.Date).replace(dt.date(1969, 12, 31), None)
+
+    loan_frame = pl.DataFrame(
+        {
+            "loan_id": loan_ids,
+            "problem": loan_out[:, 0],
+            "outstanding_principal": loan_out[:, 1],
+            "overdue_principal": loan_out[:, 2],
+            "overdue_interest": loan_out[:, 3],
+            "overdue_fees": loan_out[:, 4],
+            "penalty_interest": loan_out[:, 5],
+            "due_today": loan_out[:, 6],
+            "credit": loan_out[:, 7],
+            "times_overdue": loan_out[:, 8].astype(np.int32),
+            "max_dpd": loan_out[:, 9].astype(np.int32),
+            "dpd": loan_out[:, 10].astype(np.int32),
+            "installment_count": (inst_end - inst_start).astype(np.int32),
+            "penalty_accrued": loan_out[:, 11],
+        }
+    ).with_columns(
+        episode_start=date_col(loan_dates[:, 0]),
+        cure_date=date_col(loan_dates[:, 1]),
+        oldest_unpaid_due=date_col(loan_dates[:, 2]),
+    )
+    inst_frame = installments.select(INSTALLMENT_INPUT.keys()).with_columns(
+        fee_paid=pl.Series(paid_fee),
+        penalty_accrued=pl.Series(pen_acc),
+        penalty_paid=pl.Series(paid_pen),
+        interest_paid=pl.Series(paid_int),
+        principal_paid=pl.Series(paid_prin),
+        cleared_on=date_col(cleared_on),
+    )
+    return Allocation(loan_frame, inst_frame)
+
+
+@numba.njit(cache=True, inline="always")
+def _accrue(balance: np.int64, rate: np.int64, days: np.int64, denominator: np.int64) -> np.int64:
+    """round_half_up(balance · rate · days / denominator) without overflowing int64 (balance · rate < 2^63)."""
+    per_day = balance * rate
+    whole, rest = per_day // denominator, per_day % denominator
+    rest_days = rest * days
+    amount = whole * days + rest_days // denominator
+    if 2 * (rest_days % denominator) >= denominator:
+        amount += 1
+    return amount
+
+
+@numba.njit(cache=True, inline="always")
+def _pay(k, comp, left, fee, intr, prin, pen_acc, paid_fee, paid_pen, paid_int, paid_prin):  # fmt: skip
+    """Pay up to `left` of component `comp` of installment k; return what is left."""
+    if comp == FEE:
+        x = min(left, fee[k] - paid_fee[k])
+        paid_fee[k] += x
+    elif comp == PENALTY:
+        x = min(left, pen_acc[k] - paid_pen[k])
+        paid_pen[k] += x
+    elif comp == INTEREST:
+        x = min(left, intr[k] - paid_int[k])
+        paid_int[k] += x
+    else:
+        x = min(left, prin[k] - paid_prin[k])
+        paid_prin[k] += x
+    return left - x
+
+
+@numba.njit(cache=True, inline="always")
+def _settled(k, fee, intr, prin, paid_fee, paid_int, paid_prin):  # fmt: skip
+    return paid_prin[k] == prin[k] and paid_int[k] == intr[k] and paid_fee[k] == fee[k]
+
+
+@numba.njit(cache=True)
+def _walk(
+    inst_start, inst_end, pay_start, pay_end, penalty_rate, day_basis, compound, order,
+    due, prin, intr, fee,
+    pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin,
+    as_of,
+):  # fmt: skip
+    n_inst = due.shape[0]
+    paid_fee = np.zeros(n_inst, np.int64)
+    paid_pen = np.zeros(n_inst, np.int64)
+    paid_int = np.zeros(n_inst, np.int64)
+    paid_prin = np.zeros(n_inst, np.int64)
+    pen_acc = np.zeros(n_inst, np.int64)
+    accrued_to = due.copy()
+    cleared_on = np.full(n_inst, -1, np.int32)
+    n_loans = inst_start.shape[0]
+    loan_out = np.zeros((n_loans, 12), np.int64)
+    loan_dates = np.full((n_loans, 3), -1, np.int32)
+    never = np.int32(2**31 - 1)
+
+    for loan in range(n_loans):
+        i0, i1 = inst_start[loan], inst_end[loan]
+        p, p1 = pay_start[loan], pay_end[loan]
+        rate = penalty_rate[loan]
+        denominator = day_basis[loan] * 1_000_000
+        matured = i0  # installments [i0, matured) are due by the current event
+        first_open = i0  # oldest installment with anything (incl. penalty) outstanding
+        first_unpaid = i0  # oldest installment with scheduled amounts outstanding
+        credit = np.int64(0)
+        in_episode = False
+        episode_start = np.int32(-1)
+        cure_date = np.int32(-1)
+        times = 0
+        max_dpd = 0
+        t = np.int32(0)
+
+        while True:
+            t_pay = pay_date[p] if p < p1 else never
+            t_due = due[matured] if matured < i1 else never
+            end = min(t_pay, t_due) > as_of
+            t = as_of if end else min(t_pay, t_due)
+            # Installments falling due at t; a credit waiting for them pays them now.
+            while not end and matured < i1 and due[matured] <= t:
+                matured += 1
+                for c in range(4):
+                    credit = _pay(matured - 1, order[c], credit, fee, intr, prin, pen_acc, paid_fee, paid_pen, paid_int, paid_prin)  # fmt: skip
+                if _settled(matured - 1, fee, intr, prin, paid_fee, paid_int, paid_prin):
+                    cleared_on[matured - 1] = t
+            if not end and t_pay > t:
+                continue
+            # Penalty up to the end of day t, then the episode as it stands before the day's payments.
+            for k in range(first_open, matured):
+                if due[k] < t:
+                    base = prin[k] - paid_prin[k]
+                    if compound[loan]:
+                        base += intr[k] - paid_int[k]
+                    if base > 0 and rate > 0:
+                        pen_acc[k] += _accrue(base, rate, t - accrued_to[k], denominator)
+                    accrued_to[k] = t
+            while first_unpaid < matured and _settled(
+                first_unpaid, fee, intr, prin, paid_fee, paid_int, paid_prin
+            ):
+                first_unpaid += 1
+            if first_unpaid < matured and due[first_unpaid] < t:
+                max_dpd = max(max_dpd, t - due[first_unpaid])
+                if not in_episode:
+                    in_episode = True
+                    times += 1
+                    episode_start = due[first_unpaid] + 1
+            if end:
+                break
+            while p < p1 and pay_date[p] == t:
+                left = pay_amount[p]
+                if has_split[p]:
+                    # Each part of the split across the matured installments, oldest first; the rest by waterfall.
+                    left = pay_amount[p] - split_fee[p] - split_pen[p] - split_int[p] - split_prin[p]
+                    parts = (split_fee[p], split_pen[p], split_int[p], split_prin[p])
+                    for comp in range(4):
+                        part = parts[comp]
+                        for k in range(first_open, matured):
+                            part = _pay(k, comp, part, fee, intr, prin, pen_acc, paid_fee, paid_pen, paid_int, paid_prin)  # fmt: skip
+                        left += part
+                for k in range(first_open, matured):
+                    for c in range(4):
+                        left = _pay(k, order[c], left, fee, intr, prin, pen_acc, paid_fee, paid_pen, paid_int, paid_prin)  # fmt: skip
+                credit += left
+                p += 1
+            # Close what the day's payments settled; a day that leaves nothing overdue ends the episode.
+            for k in range(first_unpaid, matured):
+                if cleared_on[k] < 0 and _settled(k, fee, intr, prin, paid_fee, paid_int, paid_prin):
+                    cleared_on[k] = t
+            while (
+                first_open < matured
+                and cleared_on[first_open] >= 0
+                and paid_pen[first_open] == pen_acc[first_open]
+            ):
+                first_open += 1
+            while first_unpaid < matured and cleared_on[first_unpaid] >= 0:
+                first_unpaid += 1
+            if in_episode and not (first_unpaid < matured and due[first_unpaid] < t):
+                in_episode = False
+                cure_date = t
+
+        # The state at the end of as_of (penalty and episode were brought up to as_of by the last pass).
+        dpd = 0
+        if first_unpaid < matured and due[first_unpaid] < as_of:
+            dpd = as_of - due[first_unpaid]
+            loan_dates[loan, 2] = due[first_unpaid]
+        outstanding = np.int64(0)
+        not_yet_due = np.int64(0)
+        accrued = np.int64(0)
+        for k in range(i0, i1):
+            outstanding += prin[k] - paid_prin[k]
+            accrued += pen_acc[k]
+            loan_out[loan, 5] += pen_acc[k] - paid_pen[k]
+            rest = (prin[k] - paid_prin[k]) + (intr[k] - paid_int[k]) + (fee[k] - paid_fee[k])
+            if due[k] < as_of:
+                loan_out[loan, 2] += prin[k] - paid_prin[k]
+                loan_out[loan, 3] += intr[k] - paid_int[k]
+                loan_out[loan, 4] += fee[k] - paid_fee[k]
+            elif due[k] == as_of:
+                loan_out[loan, 6] += rest
+            else:
+                not_yet_due += rest
+        loan_out[loan, 0] = OVERPAID if credit > not_yet_due else OK
+        loan_out[loan, 1] = outstanding
+        loan_out[loan, 7] = credit
+        loan_out[loan, 8] = times
+        loan_out[loan, 9] = max_dpd
+        loan_out[loan, 10] = dpd
+        loan_out[loan, 11] = accrued
+        loan_dates[loan, 0] = episode_start if in_episode else -1
+        loan_dates[loan, 1] = cure_date
+    return paid_fee, paid_pen, paid_int, paid_prin, pen_acc, cleared_on, loan_out, loan_dates

@@ -1,0 +1,337 @@
+"""Writes to delinquency inputs: bucket sets, pauses, technical-overdue flags, restructurings, classification
+overrides. Each runs in one transaction, is audited, and recomputes the affected loan inline (the same partition
+function as the nightly close, on a one-loan frame) so the loan page is right at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from arrears.accounts.models import User
+from arrears.accounts.roles import APPROVE_CLASSIFICATION, PAUSE_DELINQUENCY, REQUEST_CLASSIFICATION, can
+from arrears.audit import services as audit
+from arrears.batch import io
+from arrears.batch.models import CobRun
+from arrears.batch.partition import close_days
+from arrears.batch.steps.buckets import BucketRange, range_problems
+from arrears.batch.steps.classification import RANK
+from arrears.core.errors import Conflict, DomainError, PermissionDenied
+from arrears.delinquency.models import (
+    Bucket,
+    BucketSet,
+    ClassificationOverride,
+    LoanStatus,
+    Pause,
+    Restructuring,
+    TechnicalOverdue,
+)
+from arrears.portfolio.models import Loan
+
+BUCKET_COLUMNS = ("code", "name", "min_days", "max_days")
+
+
+# --- bucket sets ------------------------------------------------------------------------------------------
+
+
+def read_bucket_csv(path: Path) -> list[BucketRange]:
+    """Rows of a bucket CSV (columns code,name,min_days,max_days; max_days empty = open-ended)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        missing = [c for c in BUCKET_COLUMNS if c not in header]
+        if missing:
+            raise DomainError(
+                f"{path}: missing column(s) {', '.join(missing)}; expected {','.join(BUCKET_COLUMNS)}"
+            )
+        ranges = []
+        for line, row in enumerate(reader, start=2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+            try:
+                ranges.append(
+                    BucketRange(
+                        code=row["code"],
+                        name=row["name"] or row["code"],
+                        min_days=int(row["min_days"]),
+                        max_days=int(row["max_days"]) if row["max_days"] else None,
+                    )
+                )
+            except ValueError:
+                raise DomainError(
+                    f"{path}, row {line}: min_days/max_days must be whole numbers "
+                    f"(got {row['min_days']!r}, {row['max_days']!r})"
+                ) from None
+            if not row["code"]:
+                raise DomainError(f"{path}, row {line}: code is empty")
+    return ranges
+
+
+@transaction.atomic
+def save_bucket_set(
+    name: str,
+    ranges: list[BucketRange],
+    *,
+    default: bool = False,
+    product_types: list[str] | None = None,
+    actor: User | None = None,
+) -> BucketSet:
+    """Create or replace the bucket set `name` after checking its ranges (issue 3: no overlaps, no gaps inside
+    the covered span, min ≤ max, unique codes)."""
+    problems = range_problems(ranges)
+    if problems:
+        raise DomainError(f"bucket set {name!r} is not valid: " + "; ".join(problems), problems=problems)
+    bucket_set, created = BucketSet.objects.get_or_create(name=name)
+    before = None if created else [f"{b}" for b in bucket_set.buckets.all()]
+    if default:
+        BucketSet.objects.exclude(pk=bucket_set.pk).filter(is_default=True).update(is_default=False)
+        bucket_set.is_default = True
+    if product_types is not None:
+        for other in BucketSet.objects.exclude(pk=bucket_set.pk):
+            kept = [p for p in other.product_types if p not in product_types]
+            if kept != other.product_types:
+                other.product_types = kept
+                other.save(update_fields=["product_types"])
+        bucket_set.product_types = product_types
+    bucket_set.save()
+    bucket_set.buckets.all().delete()
+    Bucket.objects.bulk_create(
+        Bucket(bucket_set=bucket_set, code=r.code, name=r.name, min_days=r.min_days, max_days=r.max_days)
+        for r in ranges
+    )
+    audit.record(
+        "bucket_set.saved",
+        "BucketSet",
+        bucket_set.pk,
+        actor=actor,
+        actor_label="" if actor else "cli",
+        before=before,
+        after={"name": name, "default": bucket_set.is_default, "products": bucket_set.product_types,
+               "buckets": [f"{r.code} {r.min_days}-{'' if r.max_days is None else r.max_days}" for r in ranges]},
+    )  # fmt: skip
+    return bucket_set
+
+
+# --- pauses -----------------------------------------------------------------------------------------------
+
+
+def _require(user: User | None, capability: str) -> None:
+    if user is not None and not can(user, capability):
+        raise PermissionDenied(_("You may not do this."))
+
+
+@transaction.atomic
+def pause(
+    loan: Loan,
+    start: dt.date,
+    *,
+    reason: str,
+    end: dt.date | None = None,
+    note: str = "",
+    actor: User | None = None,
+) -> Pause:
+    """Pause delinquency from `start` (backdating allowed) to `end` (open when empty); overlaps are refused."""
+    _require(actor, PAUSE_DELINQUENCY)
+    if reason not in Pause.Reason.values:
+        raise DomainError(_("Unknown pause reason %(reason)s.") % {"reason": reason})
+    if end is not None and end < start:
+        raise DomainError(
+            _("A pause cannot end (%(end)s) before it starts (%(start)s).") % {"end": end, "start": start}
+        )
+    Loan.objects.select_for_update().filter(pk=loan.pk).first()  # serialise pauses of one loan
+    clash = _overlapping(loan, start, end).first()
+    if clash is not None:
+        raise Conflict(
+            _("This pause overlaps the pause from %(start)s to %(end)s.")
+            % {"start": clash.start, "end": clash.end or _("open")}
+        )
+    created = Pause.objects.create(
+        loan=loan, start=start, end=end, reason=reason, note=note, created_by=actor
+    )
+    audit.record(
+        "delinquency.paused",
+        "Loan",
+        loan.pk,
+        actor=actor,
+        after={
+            "pause": created.pk,
+            "start": start.isoformat(),
+            "end": end.isoformat() if end else None,
+            "reason": reason,
+        },
+        note=note,
+    )
+    recompute_loans([loan.pk])
+    return created
+
+
+def _overlapping(loan: Loan, start: dt.date, end: dt.date | None) -> QuerySet[Pause]:
+    clash = Q(end__isnull=True) | Q(end__gte=start)
+    if end is not None:
+        clash &= Q(start__lte=end)
+    return Pause.objects.filter(loan=loan).filter(clash)
+
+
+@transaction.atomic
+def resume(pause_row: Pause, end: dt.date, *, actor: User | None = None, note: str = "") -> Pause:
+    """End an open pause on `end` (its last paused day)."""
+    _require(actor, PAUSE_DELINQUENCY)
+    pause_row = Pause.objects.select_for_update().get(pk=pause_row.pk)
+    if pause_row.end is not None:
+        raise Conflict(_("This pause already ended on %(end)s.") % {"end": pause_row.end})
+    if end < pause_row.start:
+        raise DomainError(
+            _("A pause cannot end (%(end)s) before it starts (%(start)s).")
+            % {"end": end, "start": pause_row.start}
+        )
+    pause_row.end = end
+    pause_row.save(update_fields=["end"])
+    audit.record(
+        "delinquency.resumed",
+        "Loan",
+        pause_row.loan_id,
+        actor=actor,
+        after={"pause": pause_row.pk, "end": end.isoformat()},
+        note=note,
+    )
+    recompute_loans([pause_row.loan_id])
+    return pause_row
+
+
+# --- classification inputs --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def flag_technical_overdue(
+    loan: Loan, episode_start: dt.date, reason: str, *, actor: User | None = None
+) -> TechnicalOverdue:
+    """Flag an overdue episode as technical (domain-rules.md §1.1: may stay normal up to 7 days)."""
+    _require(actor, REQUEST_CLASSIFICATION)
+    flag, _created = TechnicalOverdue.objects.get_or_create(
+        loan=loan, episode_start=episode_start, defaults={"reason": reason, "created_by": actor}
+    )
+    audit.record(
+        "delinquency.technical_overdue",
+        "Loan",
+        loan.pk,
+        actor=actor,
+        after={"episode_start": episode_start.isoformat()},
+        note=reason,
+    )
+    recompute_loans([loan.pk])
+    return flag
+
+
+@transaction.atomic
+def record_restructuring(
+    loan: Loan, restructured_on: dt.date, note: str = "", *, actor: User | None = None
+) -> Restructuring:
+    """Record a restructuring (domain-rules.md §1.3); the observation period follows from the schedule."""
+    _require(actor, REQUEST_CLASSIFICATION)
+    row, created = Restructuring.objects.get_or_create(
+        loan=loan, restructured_on=restructured_on, defaults={"note": note, "created_by": actor}
+    )
+    if not created:
+        raise Conflict(_("A restructuring on %(day)s is already recorded.") % {"day": restructured_on})
+    audit.record(
+        "delinquency.restructured",
+        "Loan",
+        loan.pk,
+        actor=actor,
+        after={"restructured_on": restructured_on.isoformat()},
+        note=note,
+    )
+    recompute_loans([loan.pk])
+    return row
+
+
+@transaction.atomic
+def request_override(
+    loan: Loan, classification: str, effective_from: dt.date, reason: str, *, actor: User
+) -> ClassificationOverride:
+    """Ask for a manual classification. It may only be stricter than the rule classification (domain-rules.md
+    §1 implementation notes: manual override with approver); it takes effect once approved by someone else."""
+    _require(actor, REQUEST_CLASSIFICATION)
+    if classification not in RANK:
+        raise DomainError(_("Unknown classification %(code)s.") % {"code": classification})
+    if not reason.strip():
+        raise DomainError(_("Give a reason for the manual classification."))
+    status = LoanStatus.objects.filter(loan=loan).first()
+    if status is not None and RANK[classification] <= RANK[status.rule_classification]:
+        raise DomainError(
+            _("A manual classification must be stricter than the rule classification (%(rule)s).")
+            % {"rule": status.get_rule_classification_display()}
+        )
+    row = ClassificationOverride.objects.create(
+        loan=loan,
+        classification=classification,
+        effective_from=effective_from,
+        reason=reason,
+        requested_by=actor,
+    )
+    audit.record(
+        "classification.requested",
+        "Loan",
+        loan.pk,
+        actor=actor,
+        after={"override": row.pk, "classification": classification},
+        note=reason,
+    )
+    return row
+
+
+@transaction.atomic
+def decide_override(
+    override: ClassificationOverride, approve: bool, *, actor: User, note: str = ""
+) -> ClassificationOverride:
+    """Approve or reject a pending override; four eyes: the requester cannot decide their own request."""
+    _require(actor, APPROVE_CLASSIFICATION)
+    override = ClassificationOverride.objects.select_for_update().get(pk=override.pk)
+    if override.status != ClassificationOverride.Status.PENDING:
+        raise Conflict(_("This request was already decided."))
+    if override.requested_by_id == actor.pk:
+        raise PermissionDenied(_("You cannot approve your own request."))
+    override.status = (
+        ClassificationOverride.Status.APPROVED if approve else ClassificationOverride.Status.REJECTED
+    )
+    override.decided_by = actor
+    override.decided_at = timezone.now()
+    override.save()
+    audit.record(
+        "classification.approved" if approve else "classification.rejected",
+        "Loan",
+        override.loan_id,
+        actor=actor,
+        after={"override": override.pk, "classification": override.classification},
+        note=note,
+    )
+    if approve:
+        recompute_loans([override.loan_id])
+    return override
+
+
+# --- inline recompute -------------------------------------------------------------------------------------
+
+
+def business_date() -> dt.date | None:
+    """The date of the latest close: the date loan statuses are kept at."""
+    run = CobRun.objects.filter(status=CobRun.Status.SUCCEEDED).order_by("-as_of").first()
+    return run.as_of if run else None
+
+
+def recompute_loans(loan_ids: list[str], as_of: dt.date | None = None) -> int:
+    """Recompute `loan_ids` as of the business date with the batch's own partition function and replace their
+    status and that day's changes. Before the first close there is nothing to recompute."""
+    as_of = as_of or business_date()
+    if as_of is None or not loan_ids:
+        return 0
+    inputs = io.read_inputs(io.loan_filter(loan_ids=loan_ids), through_django=True)
+    result, changes, _timings = close_days(inputs, [as_of], io.load_rules(as_of))
+    with transaction.atomic():
+        io.write_results(result.status, changes, as_of, as_of, loan_ids=loan_ids)
+    return result.status.height
