@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from typing import Any
 
 import polars as pl
@@ -111,8 +112,9 @@ def read_frame(
     if through_django:
         with connection.cursor() as cursor:
             cursor.execute(query.replace("%", "%%"))
+            names = [column[0] for column in cursor.description]
             rows = [[_plain(value) for value in row] for row in cursor.fetchall()]
-        frame = pl.DataFrame(rows, schema={k: pl.String for k in schema}, orient="row")
+        frame = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row")
     else:
         import connectorx
 
@@ -124,6 +126,8 @@ def _plain(value: Any) -> str | None:
     """A value from a DB-API cursor as text Polars can cast (dates ISO, booleans 1/0)."""
     if value is None:
         return None
+    if isinstance(value, dict | list):
+        return json.dumps(value)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, dt.date):

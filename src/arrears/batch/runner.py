@@ -136,33 +136,14 @@ def close(
 ) -> Outcome:
     """Close `dates` (consecutive) for every active loan."""
     run = _acquire_waiting(dates, workers, actor) if wait else _acquire(dates, workers, actor)
-    wall = time.perf_counter()
     try:
-        rules = {day: io.load_rules(day) for day in [dates[0] - ONE_DAY, *dates]}
-        in_process = workers <= 1 or connection.in_atomic_block
-        bounds = io.loan_id_bounds(max(1 if in_process else workers, _partitions_needed()))
-        wheres = [io.loan_filter(lower, upper) for lower, upper in bounds]
-        parts: list[Any] = []
-        progress("compute", 0, len(wheres))
-        if in_process:
-            for where in wheres:
-                parts.append(_close_partition(None, where, dates, rules))
-                _beat(run, progress, "compute", len(parts), len(wheres))
-        else:
-            url = io.connection_url()
-            with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-                futures = [pool.submit(_close_partition, url, where, dates, rules) for where in wheres]
-                for future in as_completed(futures):
-                    parts.append(future.result())
-                    _beat(run, progress, "compute", len(parts), len(wheres))
-        computed = time.perf_counter() - wall
-        status = pl.concat([p[0] for p in parts])
-        changes = pl.concat([p[1] for p in parts])
-        problems = pl.concat([p[2] for p in parts]).sort("loan_id")
-        timings: dict[str, float] = {}
-        for part in parts:
-            for step, seconds in part[3].items():
-                timings[step] = timings.get(step, 0.0) + seconds
+        computed = compute(dates, workers=workers, progress=lambda *a: _beat(run, progress, *a))
+        status, changes, problems, timings = (
+            computed.status,
+            computed.changes,
+            computed.problems,
+            computed.timings,
+        )
         progress("write", 0, 1)
         clock = time.perf_counter()
         latest = latest_closed()
@@ -172,12 +153,12 @@ def close(
             )
             written = time.perf_counter() - clock
             steps = [
-                {"step": "read", "rows": sum(p[4] for p in parts), "seconds": round(timings.pop("read"), 3)},
+                {"step": "read", "rows": computed.rows_read, "seconds": round(timings.pop("read"), 3)},
                 *(
                     {"step": step, "rows": status.height, "seconds": round(s, 3)}
                     for step, s in timings.items()
                 ),
-                {"step": "compute (wall)", "rows": status.height, "seconds": round(computed, 3)},
+                {"step": "compute (wall)", "rows": status.height, "seconds": round(computed.seconds, 3)},
                 {"step": "write", "rows": status.height + changes.height, "seconds": round(written, 3)},
             ]
             run.status = CobRun.Status.SUCCEEDED
@@ -203,6 +184,51 @@ def close(
         raise
     counts = changes.group_by("field").len().rows()
     return Outcome(run, dates, {str(k): int(v) for k, v in counts})
+
+
+@dataclass
+class Computed:
+    status: pl.DataFrame
+    changes: pl.DataFrame
+    problems: pl.DataFrame
+    timings: dict[str, float]
+    rows_read: int
+    seconds: float
+
+
+def compute(dates: list[dt.date], *, workers: int = 1, progress: Progress = _quiet) -> Computed:
+    """Compute `dates` for every active loan without writing anything (the close, `status export` of a date
+    that was not closed). Partitions run in worker processes when `workers` > 1 and the data is committed."""
+    wall = time.perf_counter()
+    rules = {day: io.load_rules(day) for day in [dates[0] - ONE_DAY, *dates]}
+    in_process = workers <= 1 or connection.in_atomic_block
+    bounds = io.loan_id_bounds(max(1 if in_process else workers, _partitions_needed()))
+    wheres = [io.loan_filter(lower, upper) for lower, upper in bounds]
+    parts: list[Any] = []
+    progress("compute", 0, len(wheres))
+    if in_process:
+        for where in wheres:
+            parts.append(_close_partition(None, where, dates, rules))
+            progress("compute", len(parts), len(wheres))
+    else:
+        url = io.connection_url()
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+            futures = [pool.submit(_close_partition, url, where, dates, rules) for where in wheres]
+            for future in as_completed(futures):
+                parts.append(future.result())
+                progress("compute", len(parts), len(wheres))
+    timings: dict[str, float] = {}
+    for part in parts:
+        for step, seconds in part[3].items():
+            timings[step] = timings.get(step, 0.0) + seconds
+    return Computed(
+        status=pl.concat([p[0] for p in parts]),
+        changes=pl.concat([p[1] for p in parts]),
+        problems=pl.concat([p[2] for p in parts]).sort("loan_id"),
+        timings=timings,
+        rows_read=sum(p[4] for p in parts),
+        seconds=time.perf_counter() - wall,
+    )
 
 
 def _partitions_needed() -> int:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
+import polars as pl
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -17,9 +19,9 @@ from django.utils.translation import gettext as _
 from arrears.accounts.models import User
 from arrears.accounts.roles import APPROVE_CLASSIFICATION, PAUSE_DELINQUENCY, REQUEST_CLASSIFICATION, can
 from arrears.audit import services as audit
-from arrears.batch import io
+from arrears.batch import io, runner
 from arrears.batch.models import CobRun
-from arrears.batch.partition import close_days
+from arrears.batch.partition import STATUS_COLUMNS, close_days
 from arrears.batch.steps.buckets import BucketRange, range_problems
 from arrears.batch.steps.classification import RANK
 from arrears.core.errors import Conflict, DomainError, PermissionDenied
@@ -32,9 +34,31 @@ from arrears.delinquency.models import (
     Restructuring,
     TechnicalOverdue,
 )
+from arrears.portfolio.interchange.text import yuan_text
 from arrears.portfolio.models import Loan
 
 BUCKET_COLUMNS = ("code", "name", "min_days", "max_days")
+DEFAULT_BUCKET_SET = "M0–M7+"
+DEFAULT_BUCKETS = [
+    ("M0", "M0 正常", 0, 0),
+    ("M1", "M1 (1–30)", 1, 30),
+    ("M2", "M2 (31–60)", 31, 60),
+    ("M3", "M3 (61–90)", 61, 90),
+    ("M4", "M4 (91–120)", 91, 120),
+    ("M5", "M5 (121–150)", 121, 150),
+    ("M6", "M6 (151–180)", 151, 180),
+    ("M7+", "M7+ (181+)", 181, None),
+]
+
+
+def seed_default_bucket_set(**kwargs: Any) -> None:
+    """The industry-convention set M0…M7+ (domain-rules.md §10.1) as the default, when there is no set at all."""
+    if not BucketSet.objects.exists():
+        bucket_set = BucketSet.objects.create(name=DEFAULT_BUCKET_SET, is_default=True)
+        Bucket.objects.bulk_create(
+            Bucket(bucket_set=bucket_set, code=code, name=name, min_days=low, max_days=high)
+            for code, name, low, high in DEFAULT_BUCKETS
+        )
 
 
 # --- bucket sets ------------------------------------------------------------------------------------------
@@ -335,3 +359,84 @@ def recompute_loans(loan_ids: list[str], as_of: dt.date | None = None) -> int:
     with transaction.atomic():
         io.write_results(result.status, changes, as_of, as_of, loan_ids=loan_ids)
     return result.status.height
+
+
+# --- the daily status file --------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = [
+    "loan_id", "borrower_id", "as_of", "dpd", "delinquent_days", "bucket", "classification", "rule_classification",
+    "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "outstanding_principal",
+    "total_due", "credit", "overdue_by_bucket", "times_overdue", "max_dpd", "paused", "episode_start", "cure_date",
+    "observation_until",
+]  # fmt: skip
+MONEY_COLUMNS = [
+    "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "outstanding_principal",
+    "total_due", "credit",
+]  # fmt: skip
+
+
+STATUS_SCHEMA: dict[str, pl.DataType] = {
+    "loan_id": pl.String(), "borrower_id": pl.String(), "as_of": pl.Date(), "dpd": pl.Int32(),
+    "delinquent_days": pl.Int32(), "bucket": pl.String(), "classification": pl.String(),
+    "rule_classification": pl.String(), **{c: pl.Int64() for c in MONEY_COLUMNS}, "overdue_by_bucket": pl.String(),
+    "times_overdue": pl.Int32(), "max_dpd": pl.Int32(), "paused": pl.Boolean(), "episode_start": pl.Date(),
+    "cure_date": pl.Date(), "observation_until": pl.Date(),
+}  # fmt: skip
+
+
+def status_frame(as_of: dt.date | None = None, *, workers: int = 1) -> pl.DataFrame:
+    """Every active loan's status at the end of `as_of` (default: the business date): the closed results when
+    that date is the one loan statuses are kept at, else computed now from the data, without writing."""
+    kept = business_date()
+    as_of = as_of or kept
+    if as_of is None:
+        raise DomainError(_("No close has run yet: give --as-of DATE."))
+    if as_of == kept:
+        columns = ", ".join(f"s.{c}" for c in STATUS_COLUMNS if c != "loan_id")
+        frame = io.read_frame(
+            f"SELECT s.loan_id, l.borrower_id, {columns} FROM delinquency_loanstatus s "
+            "JOIN portfolio_loan l ON l.loan_id = s.loan_id ORDER BY s.loan_id",
+            STATUS_SCHEMA,
+        ).with_columns(pl.col("bucket").replace("", None))
+    else:
+        frame = runner.compute([as_of], workers=workers).status.sort("loan_id")
+    return frame
+
+
+def export_status(
+    out: Path, as_of: dt.date | None = None, *, workers: int = 1, actor: User | None = None
+) -> int:
+    """Write the daily status file (CSV, UTF-8): one row per loan, amounts as yuan, overdue_by_bucket as JSON
+    of yuan strings. The data warehouse picks it up; the export is audited."""
+    frame = status_frame(as_of, workers=workers)
+    by_bucket = frame["overdue_by_bucket"].str.json_decode(infer_schema_length=None)
+    if isinstance(by_bucket.dtype, pl.Struct) and by_bucket.dtype.fields:
+        pairs = [
+            pl.when(pl.col("b").struct.field(f.name).is_not_null()).then(
+                pl.format('"{}":"{}"', pl.lit(f.name), yuan_text(pl.col("b").struct.field(f.name)))
+            )
+            for f in by_bucket.dtype.fields
+        ]
+        text = (
+            pl.DataFrame({"b": by_bucket})
+            .select(
+                pl.concat_str(
+                    pl.lit("{"), pl.concat_list(pairs).list.drop_nulls().list.join(","), pl.lit("}")
+                )
+            )
+            .to_series()
+        )
+    else:
+        text = pl.Series(["{}"] * frame.height)
+    frame = frame.with_columns(
+        *(yuan_text(pl.col(c)).alias(c) for c in MONEY_COLUMNS),
+        overdue_by_bucket=text,
+        paused=pl.col("paused").cast(pl.Int8),
+    ).select(EXPORT_COLUMNS)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(out)
+    audit.record(
+        "status.exported", "LoanStatus", "", actor=actor, actor_label="" if actor else "cli",
+        after={"file": str(out), "rows": frame.height, "as_of": str(frame["as_of"][0]) if frame.height else None},
+    )  # fmt: skip
+    return frame.height

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from arrears.accounts.models import Role, Team, User
 from arrears.accounts.services import create_user
 from arrears.audit import services as audit
 from arrears.audit.models import AuditEvent
+from arrears.batch import runner
 from arrears.conf import get_settings
 from arrears.core.dates import local_today
 from arrears.portfolio.generator import generate_portfolio, write_portfolio
@@ -57,6 +59,8 @@ class Command(BaseCommand):
         if run.error_count:
             raise CommandError(f"the generated portfolio did not import: {run.errors[:3]}")
         self._users()
+        # a month of closes, so that pages show history as well as today's status
+        runner.close(runner.dates_to_close(None, as_of - dt.timedelta(days=30), as_of))
         audit.record(DEMO_MARK, "database", actor_label="demo", after={"loans": options["loans"]})
         loans = Loan.objects.count()
         self.stdout.write(

@@ -1,10 +1,13 @@
-"""The classification floors in force: 2023 measures for loans, 2011 measures for credit cards (domain-rules.md §1)."""
+"""Seeding the rule tables with the versions in force (domain-rules.md §1), after every migrate or flush."""
+
+from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.db import migrations
+from arrears.rules.models import ClassificationRule
 
-RULES = [
+RULES: list[dict[str, Any]] = [
     dict(
         scale="general",
         effective_from=dt.date(2023, 7, 1),
@@ -28,12 +31,9 @@ RULES = [
 ]
 
 
-def seed(apps, schema_editor):
-    rule = apps.get_model("rules", "ClassificationRule")
+def seed_rules(**kwargs: Any) -> None:
+    """Add the shipped versions that are missing; never touches versions someone edited or added."""
     for row in RULES:
-        rule.objects.get_or_create(scale=row["scale"], effective_from=row["effective_from"], defaults=row)
-
-
-class Migration(migrations.Migration):
-    dependencies = [("rules", "0001_initial")]
-    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
+        ClassificationRule.objects.get_or_create(
+            scale=row["scale"], effective_from=row["effective_from"], defaults=row
+        )
