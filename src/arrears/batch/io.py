@@ -1,8 +1,8 @@
 """Reading the close's inputs and writing its results.
 
-Reads go through connectorx (a separate connection, columnar, no Python objects per row) when the data is
-committed, and through Django's own connection inside a transaction (tests, the inline one-loan recompute), which
-sees uncommitted rows. Writes go through `portfolio.interchange.store.upsert_table` (COPY on PostgreSQL).
+Worker processes read through connectorx (a separate connection, columnar, no Python objects per row); the
+in-process path reads through Django's own connection, which sees the current transaction (tests, the inline
+one-loan recompute). Importing this module does not need Django to be set up, so spawned workers can use it. Writes go through `portfolio.interchange.store.upsert_table` (COPY on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from django.db import connection
 
 from arrears.batch.partition import INPUTS, STATUS_COLUMNS, Rules, conform
 from arrears.batch.steps import classification
-from arrears.delinquency.models import Bucket, BucketSet
 from arrears.portfolio.interchange import store
-from arrears.rules.selectors import classification_rule
 
 RATE = "CAST(ROUND({} * 1000000) AS BIGINT)"
 
@@ -92,24 +90,17 @@ def _to_schema(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFr
     return frame.select(exprs)
 
 
-def read_inputs(where: str = "", *, through_django: bool | None = None) -> dict[str, pl.DataFrame]:
-    """All inputs of the close for the loans selected by `where` (see `loan_filter`)."""
+def read_inputs(where: str = "", *, url: str | None = None) -> dict[str, pl.DataFrame]:
+    """All inputs of the close for the loans selected by `where` (see `loan_filter`): through connectorx from
+    `url`, or through Django's connection (which sees the current transaction) when no url is given."""
     return conform(
-        {
-            name: read_frame(sql.format(where=where), INPUTS[name], through_django)
-            for name, sql in QUERIES.items()
-        }
+        {name: read_frame(sql.format(where=where), INPUTS[name], url) for name, sql in QUERIES.items()}
     )
 
 
-def read_frame(
-    query: str, schema: dict[str, pl.DataType], through_django: bool | None = None
-) -> pl.DataFrame:
-    """Rows of `query` as a frame of `schema`: through connectorx, or through Django's connection when inside a
-    transaction (or when asked)."""
-    if through_django is None:
-        through_django = connection.in_atomic_block
-    if through_django:
+def read_frame(query: str, schema: dict[str, pl.DataType], url: str | None = None) -> pl.DataFrame:
+    """Rows of `query` as a frame of `schema`."""
+    if url is None:
         with connection.cursor() as cursor:
             cursor.execute(query.replace("%", "%%"))
             names = [column[0] for column in cursor.description]
@@ -118,7 +109,7 @@ def read_frame(
     else:
         import connectorx
 
-        frame = connectorx.read_sql(connection_url(), query, return_type="polars")
+        frame = connectorx.read_sql(url, query, return_type="polars")
     return _to_schema(frame, schema)
 
 
@@ -150,6 +141,9 @@ def loan_id_bounds(parts: int) -> list[tuple[str | None, str | None]]:
 
 def load_rules(as_of: dt.date) -> Rules:
     """The rule values in force on `as_of`: bucket sets and the classification thresholds."""
+    from arrears.delinquency.models import Bucket, BucketSet
+    from arrears.rules.selectors import classification_rule
+
     sets = list(BucketSet.objects.all())
     default = next((s.pk for s in sets if s.is_default), sets[0].pk if sets else 0)
     ranges = pl.DataFrame(

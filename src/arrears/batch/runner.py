@@ -24,9 +24,9 @@ from django.utils import timezone
 
 from arrears.accounts.models import User
 from arrears.audit import services as audit
-from arrears.batch import io
+from arrears.batch import io, worker
 from arrears.batch.models import CobRun
-from arrears.batch.partition import ONE_DAY, Rules, close_days
+from arrears.batch.partition import ONE_DAY
 from arrears.core.errors import Conflict, DomainError
 
 LOANS_PER_PARTITION = 250_000
@@ -114,18 +114,6 @@ def _abandoned(run: CobRun) -> bool:
     return timezone.now() - run.heartbeat_at > STALE_AFTER
 
 
-def _close_partition(
-    url: str | None, where: str, dates: list[dt.date], rules: dict[dt.date, Rules]
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, float], int]:
-    """One id range, end to end except the write. Runs in a worker process (url given) or in-process."""
-    clock = time.perf_counter()
-    inputs = io.read_inputs(where, through_django=url is None)
-    read = time.perf_counter() - clock
-    result, changes, timings = close_days(inputs, dates, rules)
-    rows = inputs["installments"].height + inputs["payments"].height
-    return result.status, changes, result.problems, {"read": read, **timings}, rows
-
-
 def close(
     dates: list[dt.date],
     *,
@@ -208,12 +196,13 @@ def compute(dates: list[dt.date], *, workers: int = 1, progress: Progress = _qui
     progress("compute", 0, len(wheres))
     if in_process:
         for where in wheres:
-            parts.append(_close_partition(None, where, dates, rules))
+            parts.append(worker.close_partition(None, where, dates, rules))
             progress("compute", len(parts), len(wheres))
     else:
         url = io.connection_url()
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-            futures = [pool.submit(_close_partition, url, where, dates, rules) for where in wheres]
+        # spawn, not fork: Polars' thread pool does not survive a fork (the child can deadlock on its locks)
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(worker.close_partition, url, where, dates, rules) for where in wheres]
             for future in as_completed(futures):
                 parts.append(future.result())
                 progress("compute", len(parts), len(wheres))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -354,7 +354,7 @@ def recompute_loans(loan_ids: list[str], as_of: dt.date | None = None) -> int:
     as_of = as_of or business_date()
     if as_of is None or not loan_ids:
         return 0
-    inputs = io.read_inputs(io.loan_filter(loan_ids=loan_ids), through_django=True)
+    inputs = io.read_inputs(io.loan_filter(loan_ids=loan_ids))
     result, changes, _timings = close_days(inputs, [as_of], io.load_rules(as_of))
     with transaction.atomic():
         io.write_results(result.status, changes, as_of, as_of, loan_ids=loan_ids)
@@ -397,6 +397,7 @@ def status_frame(as_of: dt.date | None = None, *, workers: int = 1) -> pl.DataFr
             f"SELECT s.loan_id, l.borrower_id, {columns} FROM delinquency_loanstatus s "
             "JOIN portfolio_loan l ON l.loan_id = s.loan_id ORDER BY s.loan_id",
             STATUS_SCHEMA,
+            None if connection.in_atomic_block else io.connection_url(),
         ).with_columns(pl.col("bucket").replace("", None))
     else:
         frame = runner.compute([as_of], workers=workers).status.sort("loan_id")

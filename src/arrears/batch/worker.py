@@ -1,0 +1,29 @@
+"""What a worker process runs: one id range of loans, read and computed, nothing written.
+
+Spawned workers import this module without setting Django up, so it (and what it imports) must not touch models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import polars as pl
+
+from arrears.batch import io
+from arrears.batch.partition import Rules, close_days
+
+PartResult = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, float], int]
+
+
+def close_partition(
+    url: str | None, where: str, dates: list[dt.date], rules: dict[dt.date, Rules]
+) -> PartResult:
+    """Status at the last date, changes, problems, step timings and rows read for the loans `where` selects;
+    `url` None reads through Django's connection (in-process)."""
+    clock = time.perf_counter()
+    inputs = io.read_inputs(where, url=url)
+    read = time.perf_counter() - clock
+    result, changes, timings = close_days(inputs, dates, rules)
+    rows = inputs["installments"].height + inputs["payments"].height
+    return result.status, changes, result.problems, {"read": read, **timings}, rows
