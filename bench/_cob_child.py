@@ -16,10 +16,10 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.settings")
 
-import polars as pl  # noqa: E402
+import _cob_data as data
+import polars as pl
 
-import _cob_data as data  # noqa: E402
-from arrears.batch.partition import close_days, conform, state_as_of  # noqa: E402
+from arrears.batch.partition import close_days, conform, state_as_of
 
 
 def peak_mib() -> float:
@@ -99,24 +99,18 @@ FIELDS = (
 )  # fmt: skip
 
 
-def pandas_vs_ours(directory: str, as_of: str, loans: int) -> dict[str, Any]:
-    """The same `loans` first loans through pandas_cob and through the partition function; times and mismatches."""
+def _compare(inputs: dict[str, pl.DataFrame], day: dt.date) -> tuple[dict[str, Any], float, Any]:
+    """Both implementations on `inputs`: every loan's FIELDS and skip reason compared; pandas' time."""
     import pandas_cob
 
-    day = dt.date.fromisoformat(as_of)
-    ids = pl.scan_parquet(Path(directory) / "loans.parquet").select("loan_id").head(loans).collect()["loan_id"]
-    inputs = data.read_inputs(Path(directory), ids)
     frames = {name: frame.to_pandas() for name, frame in inputs.items()}
     ranges = [(code, low, high) for code, low, high in data.DEFAULT_BUCKETS]
     clock = time.perf_counter()
-    theirs, their_problems = pandas_cob.close(frames["loans"], frames["installments"], frames["payments"], day, ranges)
+    theirs, their_problems = pandas_cob.close(
+        frames["loans"], frames["installments"], frames["payments"], day, ranges
+    )
     pandas_s = time.perf_counter() - clock
-    _warm_up(inputs, day)
-    ours_close = _close(inputs, day)
-    clock = time.perf_counter()
     ours = state_as_of(conform(inputs), day, data.rules())
-    ours_one_day = time.perf_counter() - clock
-
     joined = ours.status.select("loan_id", *FIELDS).join(
         pl.from_pandas(theirs[["loan_id", *FIELDS]]).cast({f: pl.Int64 for f in FIELDS[:5]}),
         on="loan_id",
@@ -124,10 +118,59 @@ def pandas_vs_ours(directory: str, as_of: str, loans: int) -> dict[str, Any]:
         suffix="_pandas",
         coalesce=True,
     )
-    differs = pl.any_horizontal(pl.col(f).ne_missing(pl.col(f"{f}_pandas")) for f in FIELDS)
-    mismatches = joined.filter(differs)
-    problems = ours.problems.join(pl.from_pandas(their_problems), on="loan_id", how="full", suffix="_pandas")
+    mismatches = joined.filter(pl.any_horizontal(pl.col(f).ne_missing(pl.col(f"{f}_pandas")) for f in FIELDS))
+    problems = ours.problems.join(
+        pl.from_pandas(their_problems), on="loan_id", how="full", suffix="_pandas", coalesce=True
+    )
     problem_mismatches = problems.filter(pl.col("problem").ne_missing(pl.col("problem_pandas")))
+    found = {
+        "compared": joined.height,
+        "skipped": ours.problems.height,
+        "mismatches": mismatches.height,
+        "mismatch_rows": mismatches.head(20).to_dicts(),
+        "mismatch_by_field": {
+            f: joined.filter(pl.col(f).ne_missing(pl.col(f"{f}_pandas"))).height for f in FIELDS
+        },
+        "problem_mismatches": problem_mismatches.to_dicts()[:20],
+    }
+    return found, pandas_s, ours
+
+
+def _stressed(inputs: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The same loans with what the generator never produces: compound interest on every other loan, fees on
+    every third installment, and grace days on every fifth loan."""
+    loans = (
+        inputs["loans"]
+        .with_row_index("i")
+        .with_columns(
+            compound_interest=pl.col("i") % 2 == 0,
+            grace_days=pl.when(pl.col("i") % 5 == 0).then(7).otherwise(pl.col("grace_days")).cast(pl.Int32),
+        )
+    )
+    installments = inputs["installments"].with_columns(
+        fee_due=pl.when(pl.col("installment_no") % 3 == 0).then(1500).otherwise(pl.col("fee_due"))
+    )
+    return {**inputs, "loans": loans.drop("i"), "installments": installments}
+
+
+def pandas_vs_ours(directory: str, as_of: str, loans: int, stress_loans: int) -> dict[str, Any]:
+    """The first `loans` loans through pandas_cob and through the partition function: times, and every loan
+    compared; then the first `stress_loans` of them again with compound interest, fees and grace (_stressed)."""
+    day = dt.date.fromisoformat(as_of)
+    ids = (
+        pl.scan_parquet(Path(directory) / "loans.parquet").select("loan_id").head(loans).collect()["loan_id"]
+    )
+    inputs = data.read_inputs(Path(directory), ids)
+    _warm_up(inputs, day)
+    found, pandas_s, _ = _compare(inputs, day)
+    ours_close = _close(inputs, day)
+    clock = time.perf_counter()
+    state_as_of(conform(inputs), day, data.rules())
+    ours_one_day = time.perf_counter() - clock
+    few = ids.head(stress_loans).implode()
+    stressed, _, _ = _compare(
+        _stressed({name: frame.filter(pl.col("loan_id").is_in(few)) for name, frame in inputs.items()}), day
+    )
     return {
         "loans": ids.len(),
         "installments": inputs["installments"].height,
@@ -135,18 +178,17 @@ def pandas_vs_ours(directory: str, as_of: str, loans: int) -> dict[str, Any]:
         "pandas_s": pandas_s,
         "ours_close_s": ours_close["compute_s"],
         "ours_one_day_s": ours_one_day,
-        "compared": joined.height,
-        "mismatches": mismatches.height,
-        "mismatch_rows": mismatches.head(20).to_dicts(),
-        "mismatch_by_field": {f: joined.filter(pl.col(f).ne_missing(pl.col(f"{f}_pandas"))).height for f in FIELDS},
-        "problem_mismatches": problem_mismatches.to_dicts()[:20],
+        **found,
+        "stressed": stressed,
         "peak_mib": peak_mib(),
     }
 
 
 def main() -> None:
     mode, args = sys.argv[1], json.loads(sys.argv[2])
-    result = {"prepare": prepare, "compute": compute, "partitions": partitions, "pandas": pandas_vs_ours}[mode](**args)
+    result = {"prepare": prepare, "compute": compute, "partitions": partitions, "pandas": pandas_vs_ours}[
+        mode
+    ](**args)
     print(json.dumps(result, default=str))
 
 

@@ -63,13 +63,17 @@ def batch_inputs(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
         "product_type",
         penalty_rate=pl.coalesce(_millionths("penalty_rate"), pl.col("annual_rate") * num // den),
         day_basis=pl.when(pl.col("day_count") == "ACT/365").then(365).otherwise(360).cast(pl.Int64),
-        compound_interest=pl.col("compound_interest") if "compound_interest" in raw.columns else pl.lit(False),
+        compound_interest=pl.col("compound_interest")
+        if "compound_interest" in raw.columns
+        else pl.lit(False),
         grace_days=pl.col("grace_days").fill_null(0),
     )
     given = frames["schedules"].with_columns(_fen(c) for c in ("principal_due", "interest_due", "fee_due"))
     missing = raw.filter(~pl.col("loan_id").is_in(given["loan_id"].unique().implode()))
     generated = amortize(
-        missing.select("loan_id", "principal", "annual_rate", "repayment_method", "installments", "first_due_date")
+        missing.select(
+            "loan_id", "principal", "annual_rate", "repayment_method", "installments", "first_due_date"
+        )
     )
     installments = pl.concat([given.select(generated.columns).cast(generated.schema), generated])  # type: ignore[arg-type]
     money = ("amount", "principal_paid", "interest_paid", "penalty_paid", "fee_paid")

@@ -41,7 +41,10 @@ def allocate_loan(
     inst = inst.sort_values(["due_day", "installment_no"])
     due = inst["due_day"].tolist()
     # owed[k] and paid[k] per component (FEE, PENALTY, INTEREST, PRINCIPAL); penalty owed grows as it accrues
-    owed = [[f, 0, i, p] for f, i, p in zip(inst["fee_due"], inst["interest_due"], inst["principal_due"], strict=True)]
+    owed = [
+        [f, 0, i, p]
+        for f, i, p in zip(inst["fee_due"], inst["interest_due"], inst["principal_due"], strict=True)
+    ]
     paid = [[0, 0, 0, 0] for _ in due]
     accrued_to = list(due)
     denominator = day_basis * 1_000_000
@@ -91,7 +94,14 @@ def allocate_loan(
             credit += left
 
     result = dict.fromkeys(
-        ("outstanding_principal", "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest"), 0
+        (
+            "outstanding_principal",
+            "overdue_principal",
+            "overdue_interest",
+            "overdue_fees",
+            "penalty_interest",
+        ),
+        0,
     )
     not_yet_due = 0
     for k, day in enumerate(due):
@@ -157,9 +167,9 @@ def close(
     state = loans.merge(state, on="loan_id", how="left")
     no_schedule = state["dpd"].isna()
     overpaid = state["overpaid"].fillna(False).astype(bool)
-    problems = pd.DataFrame(
-        {"loan_id": state["loan_id"], "problem": "payments_exceed_debt"}
-    ).loc[no_schedule | overpaid]
+    problems = pd.DataFrame({"loan_id": state["loan_id"], "problem": "payments_exceed_debt"}).loc[
+        no_schedule | overpaid
+    ]
     problems.loc[no_schedule, "problem"] = "no_schedule"
     state = state.loc[~no_schedule & ~overpaid].copy()
     state["delinquent_days"] = (state["dpd"] - state["grace_days"]).clip(lower=0).astype(int)

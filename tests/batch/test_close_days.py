@@ -22,7 +22,10 @@ def status(data: dict[str, pl.DataFrame], as_of: dt.date, rules: Rules = RULES) 
     return result.status.row(0, named=True)
 
 
-def one_installment(due: dt.date = D(2026, 1, 10), **loan_terms: Any) -> dict[str, pl.DataFrame]:
+JAN_10 = D(2026, 1, 10)
+
+
+def one_installment(due: dt.date = JAN_10, **loan_terms: Any) -> dict[str, pl.DataFrame]:
     return inputs([loan(**loan_terms)], [installment("L1", 1, due, "1000", "10")])
 
 

@@ -105,6 +105,9 @@ def loan_detail(request: HttpRequest, loan_id: str) -> HttpResponse:
     full_pii = selectors.shows_full_pii(request.user)
     if full_pii:
         services.record_full_pii_read(request.user, [loan.borrower_id], f"loan detail {loan.loan_id}")
+    from arrears.delinquency import views as delinquency  # the status panel and the schedule allocation
+
+    status = delinquency.current_status(loan)
     context = {
         "loan": loan,
         "borrower": loan.borrower,
@@ -117,6 +120,8 @@ def loan_detail(request: HttpRequest, loan_id: str) -> HttpResponse:
         "collateral": list(loan.collateral.all()),
         "guarantees": list(loan.guarantees.all()),
         "contacts": sorted(loan.borrower.contacts.all(), key=lambda c: c.contact_id),
+        **delinquency.schedule_context(loan, installments, status),
+        **delinquency.panel_context(request, loan, status),
     }
     return render(request, "portfolio/loan_detail.html", context)
 
