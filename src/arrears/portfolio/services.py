@@ -1,7 +1,9 @@
-"""Portfolio writes: import and export of the interchange format. Services own the transaction and the audit."""
+"""Portfolio writes: import and export of the interchange format, payments posted one by one. Services own the
+transaction and the audit."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,14 +13,16 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from arrears.accounts.models import User
 from arrears.audit import services as audit
+from arrears.core.errors import Conflict, DomainError
 from arrears.portfolio.interchange import store
 from arrears.portfolio.interchange.read import ContainerError, open_portfolio
 from arrears.portfolio.interchange.spec import FILES, FileSpec
 from arrears.portfolio.interchange.validate import Report, ValidatedPortfolio, validate_portfolio
-from arrears.portfolio.models import ImportRun
+from arrears.portfolio.models import ImportRun, Loan, Payment
 
 COUNT_KEYS = ("created", "updated", "unchanged")
 Progress = Callable[[str], None]
@@ -205,3 +209,75 @@ def import_result(run: ImportRun) -> dict[str, Any]:
         "import_run": run.pk,
         "database": connection.vendor,
     }
+
+
+# --- payments posted one by one ---------------------------------------------------------------------------
+
+
+def _recompute(loan_id: str) -> None:
+    """The loan's delinquency at once, with the batch's own partition function (issue 3). Imported here: the
+    delinquency app builds on the portfolio, not the other way round."""
+    from arrears.delinquency.services import recompute_loans
+
+    recompute_loans([loan_id])
+
+
+@transaction.atomic
+def post_payment(
+    loan: Loan,
+    payment_id: str,
+    paid_on: dt.date,
+    amount: int,
+    *,
+    split: dict[str, int] | None = None,
+    actor: User | None = None,
+) -> Payment:
+    """Record a payment (fen) and recompute the loan. A split (principal/interest/penalty/fee in fen) must add up
+    to the amount; without one the loan's waterfall allocates it."""
+    if amount <= 0:
+        raise DomainError(_("A payment amount must be positive."))
+    parts = {f"{k}_paid": v for k, v in (split or {}).items()}
+    unknown = set(parts) - {"principal_paid", "interest_paid", "penalty_paid", "fee_paid"}
+    if unknown:
+        raise DomainError(_("Unknown split part(s): %(parts)s.") % {"parts": ", ".join(sorted(unknown))})
+    if parts and sum(parts.values()) != amount:
+        raise DomainError(_("The split does not add up to the amount."))
+    if Payment.objects.filter(pk=payment_id).exists():
+        raise Conflict(_("Payment %(id)s already exists.") % {"id": payment_id})
+    payment = Payment.objects.create(
+        payment_id=payment_id, loan=loan, paid_on=paid_on, amount=amount, **parts
+    )
+    audit.record(
+        "payment.posted", "Payment", payment_id, actor=actor,
+        after={"loan": loan.pk, "paid_on": paid_on.isoformat(), "amount": amount, **parts},
+    )  # fmt: skip
+    _recompute(loan.pk)
+    return payment
+
+
+@transaction.atomic
+def reverse_payment(
+    payment: Payment, reversal_id: str, reversed_on: dt.date, *, reason: str, actor: User | None = None
+) -> Payment:
+    """Undo a payment with a reversing row dated `reversed_on`; from that date the loan is replayed without it."""
+    if payment.reverses_id:
+        raise DomainError(_("A reversal cannot itself be reversed."))
+    if Payment.objects.filter(reverses=payment).exists():
+        raise Conflict(_("Payment %(id)s is already reversed.") % {"id": payment.pk})
+    if reversed_on < payment.paid_on:
+        raise DomainError(_("A payment cannot be reversed before it was made."))
+    if not reason.strip():
+        raise DomainError(_("Give a reason for the reversal."))
+    reversal = Payment.objects.create(
+        payment_id=reversal_id,
+        loan_id=payment.loan_id,
+        paid_on=reversed_on,
+        amount=payment.amount,
+        reverses=payment,
+    )
+    audit.record(
+        "payment.reversed", "Payment", payment.pk, actor=actor,
+        after={"reversal": reversal_id, "on": reversed_on.isoformat()}, note=reason,
+    )  # fmt: skip
+    _recompute(payment.loan_id)
+    return reversal
