@@ -83,14 +83,14 @@ def test_collectors_cannot_pause(loan: Any) -> None:
 def test_a_manual_classification_needs_a_second_person_and_must_be_stricter(
     loan: Any, lead: Any, manager: Any
 ) -> None:
-    with pytest.raises(DomainError, match="stricter|更严格"):
+    with pytest.raises(DomainError, match=r"stricter|更严格"):
         services.request_override(loan, "special_mention", AS_OF, "no", actor=lead)
     request = services.request_override(loan, "doubtful", AS_OF, "借款人失联, 涉嫌逃废债", actor=lead)
     assert status().classification == "special_mention"  # not in force until approved
     with pytest.raises(PermissionDenied):
         services.decide_override(request, True, actor=lead)  # a team lead may not approve
     own = services.request_override(loan, "loss", AS_OF, "破产清算", actor=manager)
-    with pytest.raises(PermissionDenied, match="own|自己"):
+    with pytest.raises(PermissionDenied, match=r"own|自己"):
         services.decide_override(own, True, actor=manager)
     services.decide_override(request, True, actor=manager)
     assert (status().classification, status().rule_classification) == ("doubtful", "special_mention")
