@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -74,8 +75,9 @@ TEMPLATES = [
 _db = dj_database_url.parse(CONF.resolved_database_url, conn_max_age=60)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # Tests use a file too, so that the close's worker processes (which read through connectorx) see it.
-    _db["TEST"] = {"NAME": str(Path(_db["NAME"]).with_name(f"test_{Path(_db['NAME']).name}"))}
+    # Tests use a file too, so that the close's worker processes (which read through connectorx) see it; one per
+    # test process, so that two test runs side by side do not share it.
+    _db["TEST"] = {"NAME": str(Path(_db["NAME"]).with_name(f"test_{os.getpid()}_{Path(_db['NAME']).name}"))}
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"] = {
         # WAL lets readers proceed during the nightly batch; IMMEDIATE takes the write lock up front so two

@@ -21,6 +21,7 @@ def run(loans, installments, payments=(), as_of=AS_OF, waterfall=None):  # type:
         frame("installments", installments),
         frame("payments", list(payments)),
         as_of,
+        detail=True,
         **kwargs,
     )
     return result.loans.row(0, named=True), result.installments.rows(named=True)
@@ -176,13 +177,18 @@ def test_row_order_of_the_inputs_does_not_matter(seed: int) -> None:
         payment("P4", "L2", D(2026, 2, 1), "100"),
     ]
     expected = allocate(
-        frame("loans", loans), frame("installments", installments), frame("payments", payments), AS_OF
+        frame("loans", loans),
+        frame("installments", installments),
+        frame("payments", payments),
+        AS_OF,
+        detail=True,
     )
     shuffled = allocate(
         frame("loans", loans),
         frame("installments", installments).sample(fraction=1, shuffle=True, seed=seed),
         frame("payments", payments).sample(fraction=1, shuffle=True, seed=seed),
         AS_OF,
+        detail=True,
     )
     assert shuffled.loans.equals(expected.loans)
     assert shuffled.installments.equals(expected.installments)

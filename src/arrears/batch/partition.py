@@ -75,8 +75,11 @@ def conform(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     return out
 
 
-def state_as_of(inputs: dict[str, pl.DataFrame], as_of: dt.date, rules: Rules) -> DayResult:
-    """The state of every loan in `inputs` at the end of `as_of`."""
+def state_as_of(
+    inputs: dict[str, pl.DataFrame], as_of: dt.date, rules: Rules, *, detail: bool = False
+) -> DayResult:
+    """The state of every loan in `inputs` at the end of `as_of`; with `detail`, the installments carry what was
+    paid of each component (the loan page wants it, the nightly close does not)."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -86,18 +89,22 @@ def state_as_of(inputs: dict[str, pl.DataFrame], as_of: dt.date, rules: Rules) -
         timings[step] = timings.get(step, 0.0) + now - clock
         clock = now
 
-    loans = inputs["loans"]
-    alloc = allocation.allocate(loans, inputs["installments"], inputs["payments"], as_of, rules.waterfall)
-    lap("allocate")
-    state = loans.select(
-        "loan_id",
-        "borrower_id",
-        "product_type",
-        "grace_days",
+    loans = inputs["loans"].with_columns(
         bucket_set_id=pl.col("product_type").replace_strict(
             rules.product_bucket_sets, default=rules.default_bucket_set, return_dtype=pl.Int64
-        ),
-    ).join(alloc.loans, on="loan_id", how="left", maintain_order="left")
+        )
+    )
+    bands, codes = buckets.bands(loans["bucket_set_id"], rules.bucket_ranges)
+    alloc = allocation.allocate(
+        loans, inputs["installments"], inputs["payments"], as_of, rules.waterfall, bands=bands, detail=detail
+    )
+    lap("allocate")
+    state = loans.select(
+        "loan_id", "borrower_id", "product_type", "grace_days", "bucket_set_id"
+    ).with_columns(
+        overdue_by_bucket=buckets.overdue_by_bucket(alloc.overdue_by_band, bands.set_of_loan, codes),
+        **{c: alloc.loans[c] for c in alloc.loans.columns if c != "loan_id"},
+    )
     problems = state.filter((pl.col("installment_count") == 0) | (pl.col("problem") != allocation.OK)).select(
         "loan_id",
         problem=pl.when(pl.col("installment_count") == 0)
@@ -108,7 +115,6 @@ def state_as_of(inputs: dict[str, pl.DataFrame], as_of: dt.date, rules: Rules) -
     state = delinquency.delinquent_days(delinquency.paused_days(state, inputs["pauses"], as_of))
     lap("delinquency")
     state = buckets.assign_buckets(state, rules.bucket_ranges)
-    state = buckets.overdue_by_bucket(alloc.installments, state, rules.bucket_ranges, as_of)
     lap("buckets")
     flagged = inputs["technical"].select("loan_id", "episode_start", technical_overdue=pl.lit(True))
     state = state.join(flagged, on=["loan_id", "episode_start"], how="left", nulls_equal=False).with_columns(
@@ -119,17 +125,13 @@ def state_as_of(inputs: dict[str, pl.DataFrame], as_of: dt.date, rules: Rules) -
     )
     state = classification.classify(state, inputs["overrides"], as_of, rules.general, rules.credit_card)
     lap("classification")
-    by_bucket = pl.col("overdue_by_bucket").list.eval(
-        pl.format('"{}":{}', pl.element().struct.field("bucket"), pl.element().struct.field("amount"))
-    )
     status = state.select(
-        *[c for c in STATUS_COLUMNS if c not in ("as_of", "total_due", "overdue_by_bucket")],
+        *[c for c in STATUS_COLUMNS if c not in ("as_of", "total_due")],
         "borrower_id",
         as_of=pl.lit(as_of),
         total_due=pl.sum_horizontal(
             "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "due_today"
         ),
-        overdue_by_bucket=pl.concat_str(pl.lit("{"), by_bucket.list.join(","), pl.lit("}")).fill_null("{}"),
     ).select(*STATUS_COLUMNS, "borrower_id")
     lap("assemble")
     return DayResult(as_of, status, alloc.installments, problems, timings)

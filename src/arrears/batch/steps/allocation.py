@@ -14,8 +14,9 @@ Rules implemented (`shared/docs/domain-rules.md` §3.2, portfolio-format.md `pay
 - **Penalty interest** (罚息) accrues on each installment's overdue principal at the loan's penalty rate and day
   count, for every day after the due date, and **compound interest** (复利) on its overdue interest at the same rate
   when the product says so. A payment on day t is booked at the end of day t, so day t still accrues on the old
-  balance. Accrual is exact over each interval and rounded half up to the fen once per posting (at each payment
-  and at D), so no day is lost to rounding.
+  balance. Accrual is exact over each stretch in which an installment's overdue balance stays the same, and is
+  rounded half up to the fen once per stretch (posted when a payment reaches the installment, and at D), so no
+  day is lost to rounding.
 - **Days past due** = D − due date of the oldest installment with scheduled principal, interest or fees unpaid
   (0 when none is before D). An **overdue episode** starts the day after that due date and ends (cure) on the day
   a payment leaves nothing before the day unpaid. A payment made after a due date counts as an episode with
@@ -72,9 +73,21 @@ PAYMENT_INPUT = {
 }
 
 
+class Bands(NamedTuple):
+    """Age bands (buckets) for `overdue_by_band`: per loan the index of its set; per set the lower and upper bound
+    of each band in days (upper −1: open-ended; unused bands have lower −1)."""
+
+    set_of_loan: np.ndarray  # int64, one per loan
+    low: np.ndarray  # int64 (sets, bands)
+    high: np.ndarray  # int64 (sets, bands)
+
+
 class Allocation(NamedTuple):
     loans: pl.DataFrame  # one row per input loan, in input order
-    installments: pl.DataFrame  # one row per installment of those loans, sorted by loan, due date
+    installments: pl.DataFrame  # per installment (sorted by loan, due date): due date, cleared_on [+ detail]
+    overdue_by_band: (
+        np.ndarray
+    )  # (loans, bands) overdue scheduled amount by the band of each installment's age
 
 
 def effective_payments(payments: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
@@ -85,25 +98,22 @@ def effective_payments(payments: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
 
 
 def _sorted_by(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """`frame` sorted by `keys`; a frame that already is (as read from the database) is returned untouched."""
+    """`frame` sorted by `keys` in one contiguous chunk; a frame that already is sorted (as read from the
+    database or Parquet) is only checked, which costs one pass."""
+    frame = frame.rechunk()
     if frame.height < 2:
         return frame
-    ordered = frame.select(
-        pl.all_horizontal(
-            pl.struct(keys).shift(1).is_null()
-            | _lexically_not_after(pl.struct(keys).shift(1), pl.struct(keys), keys)
-        ).all()
-    ).item()
-    return frame if ordered else frame.sort(keys)
-
-
-def _lexically_not_after(prev: pl.Expr, cur: pl.Expr, keys: list[str]) -> pl.Expr:
-    """prev <= cur in the lexical order of `keys` (two structs of the same fields)."""
-    result = pl.lit(True)
+    ordered = pl.lit(False)
     for key in reversed(keys):
-        p, c = prev.struct.field(key), cur.struct.field(key)
-        result = (p < c) | ((p == c) & result)
-    return result
+        current, previous = pl.col(key), pl.col(key).shift(1)
+        ordered = (
+            (current > previous) | ((current == previous) & ordered)
+            if key != keys[-1]
+            else current >= previous
+        )
+    if frame.select(ordered.fill_null(True).all()).item():
+        return frame
+    return frame.sort(keys)
 
 
 def _offsets(keys: pl.Series, loan_ids: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -134,12 +144,15 @@ def allocate(
     payments: pl.DataFrame,
     as_of: dt.date,
     waterfall: tuple[str, ...] = DEFAULT_WATERFALL,
+    *,
+    bands: Bands | None = None,
+    detail: bool = False,
 ) -> Allocation:
     """Allocate every loan's effective payments and accrue penalty interest up to the end of `as_of`.
 
     `loans` needs the columns of LOAN_INPUT; `installments` and `payments` those of INSTALLMENT_INPUT and
-    PAYMENT_INPUT (rows of other loans are ignored). Returns per-loan amounts and episode facts, and per-installment
-    allocations.
+    PAYMENT_INPUT (rows of other loans are ignored). Returns per-loan amounts and episode facts; per installment
+    the day its scheduled amounts were settled, and with `detail` what was paid of each component.
     """
     installments = _sorted_by(installments, ["loan_id", "due_date", "installment_no"])
     paid = _sorted_by(effective_payments(payments, as_of), ["loan_id", "paid_on", "payment_id"])
@@ -151,7 +164,11 @@ def allocate(
             pl.col(c).is_not_null() for c in ("principal_paid", "interest_paid", "penalty_paid", "fee_paid")
         )
     ).to_series()
-    out = _walk(
+    if bands is None:
+        bands = Bands(
+            np.zeros(loans.height, np.int64), np.full((1, 1), -1, np.int64), np.full((1, 1), -1, np.int64)
+        )
+    cleared_on, paid_parts, pen_acc, loan_out, loan_dates, by_band = _walk(
         inst_start,
         inst_end,
         pay_start,
@@ -172,8 +189,11 @@ def allocate(
         _money(paid["interest_paid"]),
         _money(paid["principal_paid"]),
         np.int32((as_of - dt.date(1970, 1, 1)).days),
+        bands.set_of_loan,
+        bands.low,
+        bands.high,
+        detail,
     )
-    (paid_fee, paid_pen, paid_int, paid_prin, pen_acc, cleared_on, loan_out, loan_dates) = out
 
     def date_col(values: np.ndarray) -> pl.Series:
         return pl.Series(values).cast(pl.Date).replace(dt.date(1969, 12, 31), None)
@@ -200,18 +220,19 @@ def allocate(
         cure_date=date_col(loan_dates[:, 1]),
         oldest_unpaid_due=date_col(loan_dates[:, 2]),
     )
-    inst_frame = installments.select(INSTALLMENT_INPUT.keys()).with_columns(
-        fee_paid=pl.Series(paid_fee),
-        penalty_accrued=pl.Series(pen_acc),
-        penalty_paid=pl.Series(paid_pen),
-        interest_paid=pl.Series(paid_int),
-        principal_paid=pl.Series(paid_prin),
-        cleared_on=date_col(cleared_on),
-    )
-    return Allocation(loan_frame, inst_frame)
+    inst_frame = installments.select(INSTALLMENT_INPUT.keys()).with_columns(cleared_on=date_col(cleared_on))
+    if detail:
+        inst_frame = inst_frame.with_columns(
+            fee_paid=pl.Series(paid_parts[:, FEE]),
+            penalty_accrued=pl.Series(pen_acc),
+            penalty_paid=pl.Series(paid_parts[:, PENALTY]),
+            interest_paid=pl.Series(paid_parts[:, INTEREST]),
+            principal_paid=pl.Series(paid_parts[:, PRINCIPAL]),
+        )
+    return Allocation(loan_frame, inst_frame, by_band)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _accrue(balance: np.int64, rate: np.int64, days: np.int64, denominator: np.int64) -> np.int64:
     """round_half_up(balance · rate · days / denominator) without overflowing int64 (balance · rate < 2^63)."""
     per_day = balance * rate
@@ -223,160 +244,219 @@ def _accrue(balance: np.int64, rate: np.int64, days: np.int64, denominator: np.i
     return amount
 
 
-@numba.njit(cache=True, inline="always")
-def _pay(k, comp, left, fee, intr, prin, pen_acc, paid_fee, paid_pen, paid_int, paid_prin):  # fmt: skip
-    """Pay up to `left` of component `comp` of installment k; return what is left."""
-    if comp == FEE:
-        x = min(left, fee[k] - paid_fee[k])
-        paid_fee[k] += x
-    elif comp == PENALTY:
-        x = min(left, pen_acc[k] - paid_pen[k])
-        paid_pen[k] += x
-    elif comp == INTEREST:
-        x = min(left, intr[k] - paid_int[k])
-        paid_int[k] += x
-    else:
-        x = min(left, prin[k] - paid_prin[k])
-        paid_prin[k] += x
-    return left - x
-
-
-@numba.njit(cache=True, inline="always")
-def _settled(k, fee, intr, prin, paid_fee, paid_int, paid_prin):  # fmt: skip
-    return paid_prin[k] == prin[k] and paid_int[k] == intr[k] and paid_fee[k] == fee[k]
+@numba.njit(cache=True)
+def _bring_up(owed, paid, accrued_to, due, k, t, rate, denominator, compound):  # fmt: skip
+    """Post installment k's penalty up to the end of day t. Called before its balance changes and at the end, so
+    each posting covers a stretch of constant balance, accrued exactly and rounded once."""
+    if due[k] < t and accrued_to[k] < t:
+        base = owed[k, PRINCIPAL] - paid[k, PRINCIPAL]
+        if compound:
+            base += owed[k, INTEREST] - paid[k, INTEREST]
+        if base > 0 and rate > 0:
+            owed[k, PENALTY] += _accrue(base, rate, t - accrued_to[k], denominator)
+        accrued_to[k] = t
 
 
 @numba.njit(cache=True)
+def _pay(owed, paid, k, comp, left):  # fmt: skip
+    """Pay up to `left` of component `comp` of installment k; return what is left."""
+    x = min(left, owed[k, comp] - paid[k, comp])
+    paid[k, comp] += x
+    return left - x
+
+
+@numba.njit(cache=True)
+def _settled(owed, paid, k):  # fmt: skip
+    """Nothing scheduled (fee, interest, principal) is left on installment k."""
+    return (
+        paid[k, PRINCIPAL] == owed[k, PRINCIPAL]
+        and paid[k, INTEREST] == owed[k, INTEREST]
+        and paid[k, FEE] == owed[k, FEE]
+    )
+
+
+BLOCKS = 512  # loans are walked in blocks, in parallel; each block reuses one scratch area
+
+
+@numba.njit(cache=True, parallel=True)
 def _walk(
     inst_start, inst_end, pay_start, pay_end, penalty_rate, day_basis, compound, order,
     due, prin, intr, fee,
     pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin,
-    as_of,
+    as_of, set_of_loan, band_low, band_high, detail,
 ):  # fmt: skip
     n_inst = due.shape[0]
-    paid_fee = np.zeros(n_inst, np.int64)
-    paid_pen = np.zeros(n_inst, np.int64)
-    paid_int = np.zeros(n_inst, np.int64)
-    paid_prin = np.zeros(n_inst, np.int64)
-    pen_acc = np.zeros(n_inst, np.int64)
-    accrued_to = due.copy()
-    cleared_on = np.full(n_inst, -1, np.int32)
     n_loans = inst_start.shape[0]
+    cleared_on = np.full(n_inst, -1, np.int32)
+    paid_out = np.zeros((n_inst if detail else 0, 4), np.int64)
+    pen_out = np.zeros(n_inst if detail else 0, np.int64)
     loan_out = np.zeros((n_loans, 12), np.int64)
     loan_dates = np.full((n_loans, 3), -1, np.int32)
+    by_band = np.zeros((n_loans, band_low.shape[1]), np.int64)
+    blocks = min(BLOCKS, n_loans)
+    for block in numba.prange(blocks):
+        first, last = block * n_loans // blocks, (block + 1) * n_loans // blocks
+        size = 1
+        for loan in range(first, last):
+            size = max(size, inst_end[loan] - inst_start[loan])
+        owed = np.zeros(
+            (size, 4), np.int64
+        )  # per installment of the loan: FEE, PENALTY (accrued), INTEREST, PRINCIPAL
+        paid = np.zeros((size, 4), np.int64)
+        accrued_to = np.zeros(size, np.int32)
+        for loan in range(first, last):
+            i0, i1 = inst_start[loan], inst_end[loan]
+            for j in range(i1 - i0):
+                k = i0 + j
+                owed[j, FEE], owed[j, PENALTY], owed[j, INTEREST], owed[j, PRINCIPAL] = (
+                    fee[k],
+                    0,
+                    intr[k],
+                    prin[k],
+                )
+                paid[j, :] = 0
+                accrued_to[j] = due[k]
+            _one_loan(
+                loan, i0, i1, pay_start[loan], pay_end[loan], penalty_rate[loan], day_basis[loan] * 1_000_000,
+                compound[loan], order, due[i0:i1], owed, paid, accrued_to, cleared_on[i0:i1],
+                pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, as_of,
+                loan_out, loan_dates,
+            )  # fmt: skip
+            s = set_of_loan[loan]
+            for j in range(i1 - i0):
+                k = i0 + j
+                if detail:
+                    paid_out[k, :] = paid[j, :]
+                    pen_out[k] = owed[j, PENALTY]
+                if due[k] < as_of:
+                    unpaid = 0
+                    for c in (FEE, INTEREST, PRINCIPAL):
+                        unpaid += owed[j, c] - paid[j, c]
+                    age = as_of - due[k]
+                    if unpaid > 0:
+                        for b in range(band_low.shape[1]):
+                            if (
+                                band_low[s, b] >= 0
+                                and age >= band_low[s, b]
+                                and (band_high[s, b] < 0 or age <= band_high[s, b])
+                            ):
+                                by_band[loan, b] += unpaid
+                                break
+    return cleared_on, paid_out, pen_out, loan_out, loan_dates, by_band
+
+
+@numba.njit(cache=True)
+def _one_loan(
+    loan, i0, i1, p, p1, rate, denominator, comp, order, due, owed, paid, accrued_to, cleared_on,
+    pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, as_of, loan_out, loan_dates,
+):  # fmt: skip
+    """Walk one loan's installments (local index j: `due`, `owed`, `paid`, `cleared_on` are its rows) and
+    payments [p, p1) in date order."""
+    n = i1 - i0
     never = np.int32(2**31 - 1)
-
-    for loan in range(n_loans):
-        i0, i1 = inst_start[loan], inst_end[loan]
-        p, p1 = pay_start[loan], pay_end[loan]
-        rate = penalty_rate[loan]
-        denominator = day_basis[loan] * 1_000_000
-        matured = i0  # installments [i0, matured) are due by the current event
-        first_open = i0  # oldest installment with anything (incl. penalty) outstanding
-        first_unpaid = i0  # oldest installment with scheduled amounts outstanding
-        credit = np.int64(0)
-        in_episode = False
-        episode_start = np.int32(-1)
-        cure_date = np.int32(-1)
-        times = 0
-        max_dpd = 0
-        t = np.int32(0)
-
-        while True:
-            t_pay = pay_date[p] if p < p1 else never
-            t_due = due[matured] if matured < i1 else never
-            end = min(t_pay, t_due) > as_of
-            t = as_of if end else min(t_pay, t_due)
-            # Installments falling due at t; a credit waiting for them pays them now.
-            while not end and matured < i1 and due[matured] <= t:
-                matured += 1
+    matured = 0  # installments [0, matured) are due by the current day
+    first_open = 0  # oldest installment with anything (incl. penalty) outstanding
+    first_unpaid = 0  # oldest installment with scheduled amounts outstanding
+    credit = np.int64(0)
+    in_episode = False
+    episode_start = np.int32(-1)
+    cure_date = np.int32(-1)
+    times = 0
+    max_dpd = 0
+    while True:
+        t_pay = pay_date[p] if p < p1 else never
+        t = min(t_pay, as_of)  # the next payment day, or the end
+        # Installments falling due by t; a credit waiting for them pays them on their due date.
+        while matured < n and due[matured] <= t:
+            k = matured
+            matured += 1
+            if credit > 0:
                 for c in range(4):
-                    credit = _pay(matured - 1, order[c], credit, fee, intr, prin, pen_acc, paid_fee, paid_pen, paid_int, paid_prin)  # fmt: skip
-                if _settled(matured - 1, fee, intr, prin, paid_fee, paid_int, paid_prin):
-                    cleared_on[matured - 1] = t
-            if not end and t_pay > t:
-                continue
-            # Penalty up to the end of day t, then the episode as it stands before the day's payments.
-            for k in range(first_open, matured):
-                if due[k] < t:
-                    base = prin[k] - paid_prin[k]
-                    if compound[loan]:
-                        base += intr[k] - paid_int[k]
-                    if base > 0 and rate > 0:
-                        pen_acc[k] += _accrue(base, rate, t - accrued_to[k], denominator)
-                    accrued_to[k] = t
-            while first_unpaid < matured and _settled(
-                first_unpaid, fee, intr, prin, paid_fee, paid_int, paid_prin
-            ):
-                first_unpaid += 1
-            if first_unpaid < matured and due[first_unpaid] < t:
-                max_dpd = max(max_dpd, t - due[first_unpaid])
-                if not in_episode:
-                    in_episode = True
-                    times += 1
-                    episode_start = due[first_unpaid] + 1
-            if end:
-                break
-            while p < p1 and pay_date[p] == t:
-                left = pay_amount[p]
-                if has_split[p]:
-                    # Each part of the split across the matured installments, oldest first; the rest by waterfall.
-                    left = pay_amount[p] - split_fee[p] - split_pen[p] - split_int[p] - split_prin[p]
-                    parts = (split_fee[p], split_pen[p], split_int[p], split_prin[p])
-                    for comp in range(4):
-                        part = parts[comp]
-                        for k in range(first_open, matured):
-                            part = _pay(k, comp, part, fee, intr, prin, pen_acc, paid_fee, paid_pen, paid_int, paid_prin)  # fmt: skip
-                        left += part
-                for k in range(first_open, matured):
-                    for c in range(4):
-                        left = _pay(k, order[c], left, fee, intr, prin, pen_acc, paid_fee, paid_pen, paid_int, paid_prin)  # fmt: skip
-                credit += left
-                p += 1
-            # Close what the day's payments settled; a day that leaves nothing overdue ends the episode.
-            for k in range(first_unpaid, matured):
-                if cleared_on[k] < 0 and _settled(k, fee, intr, prin, paid_fee, paid_int, paid_prin):
+                    credit = _pay(owed, paid, k, order[c], credit)
+            if _settled(owed, paid, k):
+                cleared_on[k] = due[k]
+        # The episode as it stands before the day's payments.
+        while first_unpaid < matured and _settled(owed, paid, first_unpaid):
+            first_unpaid += 1
+        if first_unpaid < matured and due[first_unpaid] < t:
+            max_dpd = max(max_dpd, t - due[first_unpaid])
+            if not in_episode:
+                in_episode = True
+                times += 1
+                episode_start = due[first_unpaid] + 1
+        if t_pay > as_of:
+            break
+        while p < p1 and pay_date[p] == t:
+            left = pay_amount[p]
+            if has_split[p]:
+                # Each part of the split across the matured installments, oldest first; the rest by waterfall.
+                left -= split_fee[p] + split_pen[p] + split_int[p] + split_prin[p]
+                parts = (split_fee[p], split_pen[p], split_int[p], split_prin[p])
+                for c in range(4):
+                    part = parts[c]
+                    k = first_open
+                    while part > 0 and k < matured:
+                        _bring_up(owed, paid, accrued_to, due, k, t, rate, denominator, comp)
+                        part = _pay(owed, paid, k, c, part)
+                        if cleared_on[k] < 0 and _settled(owed, paid, k):
+                            cleared_on[k] = t
+                        k += 1
+                    left += part
+            k = first_open
+            while left > 0 and k < matured:
+                _bring_up(owed, paid, accrued_to, due, k, t, rate, denominator, comp)
+                for c in range(4):
+                    left = _pay(owed, paid, k, order[c], left)
+                if cleared_on[k] < 0 and _settled(owed, paid, k):
                     cleared_on[k] = t
-            while (
-                first_open < matured
-                and cleared_on[first_open] >= 0
-                and paid_pen[first_open] == pen_acc[first_open]
-            ):
-                first_open += 1
-            while first_unpaid < matured and cleared_on[first_unpaid] >= 0:
-                first_unpaid += 1
-            if in_episode and not (first_unpaid < matured and due[first_unpaid] < t):
-                in_episode = False
-                cure_date = t
+                k += 1
+            credit += left
+            p += 1
+        # Close what the day's payments settled; a day that leaves nothing overdue ends the episode.
+        while (
+            first_open < matured
+            and cleared_on[first_open] >= 0
+            and paid[first_open, PENALTY] == owed[first_open, PENALTY]
+        ):
+            first_open += 1
+        while first_unpaid < matured and cleared_on[first_unpaid] >= 0:
+            first_unpaid += 1
+        if in_episode and not (first_unpaid < matured and due[first_unpaid] < t):
+            in_episode = False
+            cure_date = t
 
-        # The state at the end of as_of (penalty and episode were brought up to as_of by the last pass).
-        dpd = 0
-        if first_unpaid < matured and due[first_unpaid] < as_of:
-            dpd = as_of - due[first_unpaid]
-            loan_dates[loan, 2] = due[first_unpaid]
-        outstanding = np.int64(0)
-        not_yet_due = np.int64(0)
-        accrued = np.int64(0)
-        for k in range(i0, i1):
-            outstanding += prin[k] - paid_prin[k]
-            accrued += pen_acc[k]
-            loan_out[loan, 5] += pen_acc[k] - paid_pen[k]
-            rest = (prin[k] - paid_prin[k]) + (intr[k] - paid_int[k]) + (fee[k] - paid_fee[k])
-            if due[k] < as_of:
-                loan_out[loan, 2] += prin[k] - paid_prin[k]
-                loan_out[loan, 3] += intr[k] - paid_int[k]
-                loan_out[loan, 4] += fee[k] - paid_fee[k]
-            elif due[k] == as_of:
-                loan_out[loan, 6] += rest
-            else:
-                not_yet_due += rest
-        loan_out[loan, 0] = OVERPAID if credit > not_yet_due else OK
-        loan_out[loan, 1] = outstanding
-        loan_out[loan, 7] = credit
-        loan_out[loan, 8] = times
-        loan_out[loan, 9] = max_dpd
-        loan_out[loan, 10] = dpd
-        loan_out[loan, 11] = accrued
-        loan_dates[loan, 0] = episode_start if in_episode else -1
-        loan_dates[loan, 1] = cure_date
-    return paid_fee, paid_pen, paid_int, paid_prin, pen_acc, cleared_on, loan_out, loan_dates
+    # The state at the end of as_of.
+    for k in range(first_open, matured):
+        _bring_up(owed, paid, accrued_to, due, k, as_of, rate, denominator, comp)
+    dpd = 0
+    if first_unpaid < matured and due[first_unpaid] < as_of:
+        dpd = as_of - due[first_unpaid]
+        loan_dates[loan, 2] = due[first_unpaid]
+    not_yet_due = np.int64(0)
+    for k in range(n):
+        loan_out[loan, 1] += owed[k, PRINCIPAL] - paid[k, PRINCIPAL]
+        loan_out[loan, 5] += owed[k, PENALTY] - paid[k, PENALTY]
+        loan_out[loan, 11] += owed[k, PENALTY]
+        rest = (
+            owed[k, FEE]
+            - paid[k, FEE]
+            + owed[k, INTEREST]
+            - paid[k, INTEREST]
+            + owed[k, PRINCIPAL]
+            - paid[k, PRINCIPAL]
+        )
+        if due[k] < as_of:
+            loan_out[loan, 2] += owed[k, PRINCIPAL] - paid[k, PRINCIPAL]
+            loan_out[loan, 3] += owed[k, INTEREST] - paid[k, INTEREST]
+            loan_out[loan, 4] += owed[k, FEE] - paid[k, FEE]
+        elif due[k] == as_of:
+            loan_out[loan, 6] += rest
+        else:
+            not_yet_due += rest
+    loan_out[loan, 0] = OVERPAID if credit > not_yet_due else OK
+    loan_out[loan, 7] = credit
+    loan_out[loan, 8] = times
+    loan_out[loan, 9] = max_dpd
+    loan_out[loan, 10] = dpd
+    loan_dates[loan, 0] = episode_start if in_episode else -1
+    loan_dates[loan, 1] = cure_date

@@ -2,7 +2,8 @@
 
 A loan's bucket is the range of its set containing its delinquent days (none when 0). At installment level,
 `overdue_by_bucket` sums the overdue amount of each past-due installment under the bucket of its own days past due
-(due date to as-of, grace not deducted).
+(due date to as-of, grace not deducted); the allocation kernel adds the amounts up per band as it walks each
+loan, so the installments are not scanned twice.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
+
+from arrears.batch.steps.allocation import Bands
 
 BUCKET_RANGES = {"set_id": pl.Int64, "code": pl.String, "min_days": pl.Int64, "max_days": pl.Int64}
 
@@ -73,31 +77,32 @@ def assign_buckets(state: pl.DataFrame, ranges: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def overdue_by_bucket(
-    installments: pl.DataFrame, state: pl.DataFrame, ranges: pl.DataFrame, as_of: dt.date
-) -> pl.DataFrame:
-    """Per loan: `overdue_by_bucket`, a list of {bucket, amount} (fen) over its past-due installments."""
-    overdue = (
-        installments.filter(pl.col("due_date") < as_of)
-        .with_columns(
-            amount=pl.col("principal_due")
-            - pl.col("principal_paid")
-            + pl.col("interest_due")
-            - pl.col("interest_paid")
-            + pl.col("fee_due")
-            - pl.col("fee_paid")
-        )
-        .filter(pl.col("amount") > 0)
-        .join(state.select("loan_id", "bucket_set_id"), on="loan_id", how="inner")
-        .with_columns(
-            bucket=bucket_of(
-                (pl.lit(as_of) - pl.col("due_date")).dt.total_days(), pl.col("bucket_set_id"), ranges
-            )
-        )
-        .group_by("loan_id", "bucket")
-        .agg(pl.col("amount").sum())
-        .sort("loan_id", "bucket")
-        .group_by("loan_id", maintain_order=True)
-        .agg(overdue_by_bucket=pl.struct("bucket", "amount"))
-    )
-    return state.join(overdue, on="loan_id", how="left")
+def bands(set_ids: pl.Series, ranges: pl.DataFrame) -> tuple[Bands, list[list[str]]]:
+    """The bucket ranges as the allocation kernel's age bands, and the codes of each set's bands in order."""
+    sets = sorted(ranges["set_id"].unique().to_list()) or [0]
+    per_set = [ranges.filter(pl.col("set_id") == s).sort("min_days") for s in sets]
+    width = max(1, *(f.height for f in per_set))
+    low = np.full((len(sets), width), -1, np.int64)
+    high = np.full((len(sets), width), -1, np.int64)
+    codes: list[list[str]] = []
+    for i, frame in enumerate(per_set):
+        low[i, : frame.height] = frame["min_days"].to_numpy()
+        high[i, : frame.height] = frame["max_days"].fill_null(-1).to_numpy()
+        codes.append(frame["code"].to_list())
+    index = set_ids.replace_strict({s: i for i, s in enumerate(sets)}, default=0, return_dtype=pl.Int64)
+    return Bands(index.to_numpy(), low, high), codes
+
+
+def overdue_by_bucket(by_band: np.ndarray, set_index: np.ndarray, codes: list[list[str]]) -> pl.Series:
+    """Per loan, JSON text {bucket code: overdue fen} of the bands with an overdue amount, youngest first."""
+    frame = pl.DataFrame({"set": set_index, **{f"b{j}": by_band[:, j] for j in range(by_band.shape[1])}})
+    pieces = []
+    for j in range(by_band.shape[1]):
+        label = pl.lit(None, pl.String)
+        for i, names in enumerate(codes):
+            if j < len(names):
+                label = pl.when(pl.col("set") == i).then(pl.lit(f'"{names[j]}":')).otherwise(label)
+        amount = pl.col(f"b{j}")
+        pieces.append(pl.when(amount > 0).then(pl.concat_str(label, amount.cast(pl.String))))
+    inside = pl.concat_str(pieces, separator=",", ignore_nulls=True)
+    return frame.select(pl.concat_str(pl.lit("{"), inside, pl.lit("}"))).to_series()
