@@ -3,8 +3,8 @@
 Two uses: the speed ratio against the set-based partition function, and an independent implementation of the same
 rules (allocation.py docstring) to cross-check it loan by loan. It covers what the bench's portfolio exercises:
 payment netting (reversals), the installment-major waterfall (fee → penalty → interest → principal, oldest first),
-split payments, credit held until the next due date, penalty interest (and compound interest) posted at each
-payment date and at as-of, days past due, delinquent days after grace, buckets, and the five-tier dpd floors.
+split payments, credit held until the next due date, penalty interest (and compound interest) posted per installment
+when a payment reaches it and at as-of, days past due, delinquent days after grace, buckets, and the five-tier dpd floors.
 Pauses, technical overdues, restructurings and overrides are not modelled (the generated portfolio has none).
 """
 
@@ -57,6 +57,18 @@ def allocate_loan(
     def settled(k: int) -> bool:
         return all(paid[k][c] == owed[k][c] for c in (FEE, INTEREST, PRINCIPAL))
 
+    def bring_up(k: int, day: int) -> None:
+        """Post installment k's penalty up to the end of `day`, rounded half up: done just before a payment
+        reaches k (its balance may change) and at as-of, so each posting covers a stretch of constant balance."""
+        if due[k] < day and accrued_to[k] < day:
+            base = owed[k][PRINCIPAL] - paid[k][PRINCIPAL]
+            if compound:
+                base += owed[k][INTEREST] - paid[k][INTEREST]
+            if base > 0 and rate > 0:
+                n = base * rate * (day - accrued_to[k])
+                owed[k][PENALTY] += (2 * n + denominator) // (2 * denominator)
+            accrued_to[k] = day
+
     by_day: dict[int, list[tuple]] = {}
     if pays is not None:
         for row in pays.sort_values(["paid_day", "payment_id"]).itertuples(index=False):
@@ -68,16 +80,6 @@ def allocate_loan(
             for component in WATERFALL:
                 credit = pay(matured, component, credit)
             matured += 1
-        # penalty interest up to the end of `day`, rounded once per posting
-        for k in range(matured):
-            if due[k] < day:
-                base = owed[k][PRINCIPAL] - paid[k][PRINCIPAL]
-                if compound:
-                    base += owed[k][INTEREST] - paid[k][INTEREST]
-                if base > 0 and rate > 0:
-                    n = base * rate * (day - accrued_to[k])
-                    owed[k][PENALTY] += (2 * n + denominator) // (2 * denominator)
-                accrued_to[k] = day
         for p in by_day.get(day, []):
             parts = [getattr(p, c) for c in SPLIT_COLUMNS]
             left = p.amount
@@ -86,12 +88,20 @@ def allocate_loan(
                 left = p.amount - sum(parts)
                 for component, part in enumerate(parts):
                     for k in range(matured):
+                        if part <= 0:
+                            break
+                        bring_up(k, day)
                         part = pay(k, component, part)
                     left += part
             for k in range(matured):
+                if left <= 0:
+                    break
+                bring_up(k, day)
                 for component in WATERFALL:
                     left = pay(k, component, left)
             credit += left
+    for k in range(matured):
+        bring_up(k, as_of)
 
     result = dict.fromkeys(
         (

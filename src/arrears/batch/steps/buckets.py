@@ -8,7 +8,6 @@ loan, so the installments are not scanned twice.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from dataclasses import dataclass
 
