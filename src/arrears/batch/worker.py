@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import numba
 import polars as pl
 
 from arrears.batch import io
@@ -21,6 +22,8 @@ def close_partition(
 ) -> PartResult:
     """Status at the last date, changes, problems, step timings and rows read for the loans `where` selects;
     `url` None reads through Django's connection (in-process)."""
+    if url is not None:
+        numba.set_num_threads(1)  # a worker process per core already: the kernel's blocks run serially here
     clock = time.perf_counter()
     inputs = io.read_inputs(where, url=url)
     read = time.perf_counter() - clock
