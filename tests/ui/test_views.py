@@ -434,7 +434,9 @@ def test_loan_detail_query_count(
     for n in range(3):
         loan_with_details(loan_id=f"LX{n}", borrower=loan_a.borrower)  # more contacts on the same borrower
     client.force_login(collector)
-    with django_assert_max_num_queries(10):
+    # 10 for the loan and its details, 4 for the delinquency panel (business date, pauses, requests, history):
+    # a fixed number, however many rows each has
+    with django_assert_max_num_queries(14):
         response = client.get("/portfolio/loans/L001/")
     assert response.status_code == 200
 
