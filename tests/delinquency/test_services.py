@@ -128,3 +128,28 @@ def test_a_posted_payment_and_its_reversal_recompute_the_loan(loan: Any, manager
     with pytest.raises(DomainError):
         portfolio_services.post_payment(loan, "P-BAD", AS_OF, 100, split={"principal": 99}, actor=manager)
     assert not Payment.objects.filter(pk="P-BAD").exists()
+
+
+def test_a_backdated_change_rewrites_the_history_from_its_date(lead: Any) -> None:
+    from arrears.delinquency.selectors import history
+
+    loan = loan_with_details(loan_id="L007")  # overdue since 02-06, grace 3
+    runner.close([dt.date(2026, 2, 1) + dt.timedelta(days=i) for i in range(60)])  # up to 04-01
+    buckets = [(i.value, i.entered, i.left) for i in history(loan) if i.field == "bucket"]
+    assert buckets == [("M1", dt.date(2026, 2, 9), dt.date(2026, 3, 11)), ("M2", dt.date(2026, 3, 11), None)]
+    # A hardship pause from 02-20 to 03-31, entered on 04-01: 40 days less, so the loan never left M1.
+    services.pause(loan, dt.date(2026, 2, 20), end=dt.date(2026, 3, 31), reason="hardship", actor=lead)
+    buckets = [(i.value, i.entered, i.left) for i in history(loan) if i.field == "bucket"]
+    assert buckets == [("M1", dt.date(2026, 2, 9), None)]
+    assert LoanStatus.objects.get(loan=loan).delinquent_days == 12  # 04-01: 55 dpd − 3 grace − 40 paused
+
+
+def test_the_first_close_opens_the_history_with_each_loans_state(loan: Any) -> None:
+    from arrears.delinquency.selectors import history
+
+    opened = {(i.field, i.value, i.entered, i.left) for i in history(loan)}
+    assert opened == {
+        ("bucket", "M3", AS_OF, None),
+        ("classification", "special_mention", AS_OF, None),
+        ("overdue", "overdue", AS_OF, None),
+    }

@@ -7,7 +7,16 @@ from arrears.batch.models import CobRun
 class CobRunAdmin(admin.ModelAdmin):
     """Read-only: runs are written by `arrears cob` only."""
 
-    list_display = ["as_of", "from_date", "status", "loans", "problem_count", "workers", "started_at", "finished_at"]
+    list_display = [
+        "as_of",
+        "from_date",
+        "status",
+        "loans",
+        "problem_count",
+        "workers",
+        "started_at",
+        "finished_at",
+    ]
     list_filter = ["status"]
     date_hierarchy = "as_of"
     readonly_fields = [f.name for f in CobRun._meta.fields]

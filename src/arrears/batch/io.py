@@ -139,10 +139,12 @@ def loan_id_bounds(parts: int) -> list[tuple[str | None, str | None]]:
     return list(itertools.pairwise(edges))
 
 
-def load_rules(as_of: dt.date) -> Rules:
-    """The rule values in force on `as_of`: bucket sets and the classification thresholds."""
+def load_rules(dates: list[dt.date]) -> dict[dt.date, Rules]:
+    """The rule values in force on each of `dates`: bucket sets and the classification thresholds (each scale's
+    latest version effective on the date). Reads every table once, however many dates."""
+    from arrears.core.errors import NotFound
     from arrears.delinquency.models import Bucket, BucketSet
-    from arrears.rules.selectors import classification_rule
+    from arrears.rules.models import ClassificationRule
 
     sets = list(BucketSet.objects.all())
     default = next((s.pk for s in sets if s.is_default), sets[0].pk if sets else 0)
@@ -152,9 +154,12 @@ def load_rules(as_of: dt.date) -> Rules:
         orient="row",
     )
     products = {product: s.pk for s in sets for product in s.product_types}
+    versions = list(ClassificationRule.objects.order_by("-effective_from"))
 
-    def thresholds(scale: str) -> classification.Thresholds:
-        rule = classification_rule(scale, as_of)
+    def thresholds(scale: str, day: dt.date) -> classification.Thresholds:
+        rule = next((r for r in versions if r.scale == scale and r.effective_from <= day), None)
+        if rule is None:
+            raise NotFound(f"no {scale} classification rule is in force on {day}")
         return classification.Thresholds(
             technical_grace_days=rule.technical_grace_days,
             special_mention_after=rule.special_mention_after,
@@ -167,7 +172,10 @@ def load_rules(as_of: dt.date) -> Rules:
             observation_periods=rule.observation_periods,
         )
 
-    return Rules(ranges, default, products, thresholds("general"), thresholds("credit_card"))
+    return {
+        day: Rules(ranges, default, products, thresholds("general", day), thresholds("credit_card", day))
+        for day in dates
+    }
 
 
 STATUS_TABLE = "delinquency_loanstatus"

@@ -138,18 +138,29 @@ def state_as_of(
 
 
 def close_days(
-    inputs: dict[str, pl.DataFrame], dates: Iterable[dt.date], rules: Rules | Mapping[dt.date, Rules]
+    inputs: dict[str, pl.DataFrame],
+    dates: Iterable[dt.date],
+    rules: Rules | Mapping[dt.date, Rules],
+    *,
+    opening: bool = False,
 ) -> tuple[DayResult, pl.DataFrame, dict[str, float]]:
     """Close consecutive business dates for the loans in `inputs`: the state at the last date, the changes of
     every date against the day before, and the time spent per step. `rules` may differ by date (a new version
-    of a rule table takes effect on its date)."""
+    of a rule table takes effect on its date). `opening`: the first date opens the history, so every loan's
+    state on it is recorded as entered (against nothing) rather than compared with the day before."""
     inputs = conform(inputs)
     dates = sorted(dates)
 
     def rules_on(day: dt.date) -> Rules:
         return rules if isinstance(rules, Rules) else rules[max(day, dates[0])]
 
-    previous = state_as_of(inputs, dates[0] - ONE_DAY, rules_on(dates[0] - ONE_DAY))
+    if opening:
+        empty = pl.DataFrame(
+            schema=dict.fromkeys(["loan_id", "bucket", "classification"], pl.String) | {"dpd": pl.Int32}
+        )
+        previous = DayResult(dates[0] - ONE_DAY, empty, pl.DataFrame(), pl.DataFrame())
+    else:
+        previous = state_as_of(inputs, dates[0] - ONE_DAY, rules_on(dates[0] - ONE_DAY))
     timings = dict(previous.timings)
     found = []
     for day in dates:

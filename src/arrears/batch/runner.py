@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from arrears.accounts.models import User
@@ -64,6 +65,14 @@ def dates_to_close(
     else:
         raise DomainError("give --as-of DATE or --from A --to B")
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def first_closed() -> dt.date | None:
+    """The first date any close covered: history starts there."""
+    first: dt.date | None = CobRun.objects.filter(status=CobRun.Status.SUCCEEDED).aggregate(
+        first=Min("from_date")
+    )["first"]
+    return first
 
 
 def latest_closed() -> dt.date | None:
@@ -125,7 +134,11 @@ def close(
     """Close `dates` (consecutive) for every active loan."""
     run = _acquire_waiting(dates, workers, actor) if wait else _acquire(dates, workers, actor)
     try:
-        computed = compute(dates, workers=workers, progress=lambda *a: _beat(run, progress, *a))
+        first = first_closed()
+        opening = first is None or dates[0] <= first
+        computed = compute(
+            dates, workers=workers, progress=lambda *a: _beat(run, progress, *a), opening=opening
+        )
         status, changes, problems, timings = (
             computed.status,
             computed.changes,
@@ -184,11 +197,14 @@ class Computed:
     seconds: float
 
 
-def compute(dates: list[dt.date], *, workers: int = 1, progress: Progress = _quiet) -> Computed:
+def compute(
+    dates: list[dt.date], *, workers: int = 1, progress: Progress = _quiet, opening: bool = False
+) -> Computed:
     """Compute `dates` for every active loan without writing anything (the close, `status export` of a date
-    that was not closed). Partitions run in worker processes when `workers` > 1 and the data is committed."""
+    that was not closed). Partitions run in worker processes when `workers` > 1 and the data is committed.
+    `opening`: the first date opens the history (see `partition.close_days`)."""
     wall = time.perf_counter()
-    rules = {day: io.load_rules(day) for day in [dates[0] - ONE_DAY, *dates]}
+    rules = io.load_rules([dates[0] - ONE_DAY, *dates])
     in_process = workers <= 1 or connection.in_atomic_block
     bounds = io.loan_id_bounds(max(1 if in_process else workers, _partitions_needed()))
     wheres = [io.loan_filter(lower, upper) for lower, upper in bounds]
@@ -196,13 +212,15 @@ def compute(dates: list[dt.date], *, workers: int = 1, progress: Progress = _qui
     progress("compute", 0, len(wheres))
     if in_process:
         for where in wheres:
-            parts.append(worker.close_partition(None, where, dates, rules))
+            parts.append(worker.close_partition(None, where, dates, rules, opening))
             progress("compute", len(parts), len(wheres))
     else:
         url = io.connection_url()
         # spawn, not fork: Polars' thread pool does not survive a fork (the child can deadlock on its locks)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(worker.close_partition, url, where, dates, rules) for where in wheres]
+            futures = [
+                pool.submit(worker.close_partition, url, where, dates, rules, opening) for where in wheres
+            ]
             for future in as_completed(futures):
                 parts.append(future.result())
                 progress("compute", len(parts), len(wheres))

@@ -18,7 +18,7 @@ PartResult = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, float], i
 
 
 def close_partition(
-    url: str | None, where: str, dates: list[dt.date], rules: dict[dt.date, Rules]
+    url: str | None, where: str, dates: list[dt.date], rules: dict[dt.date, Rules], opening: bool = False
 ) -> PartResult:
     """Status at the last date, changes, problems, step timings and rows read for the loans `where` selects;
     `url` None reads through Django's connection (in-process)."""
@@ -27,6 +27,6 @@ def close_partition(
     clock = time.perf_counter()
     inputs = io.read_inputs(where, url=url)
     read = time.perf_counter() - clock
-    result, changes, timings = close_days(inputs, dates, rules)
+    result, changes, timings = close_days(inputs, dates, rules, opening=opening)
     rows = inputs["installments"].height + inputs["payments"].height
     return result.status, changes, result.problems, {"read": read, **timings}, rows

@@ -20,7 +20,6 @@ from arrears.accounts.models import User
 from arrears.accounts.roles import APPROVE_CLASSIFICATION, PAUSE_DELINQUENCY, REQUEST_CLASSIFICATION, can
 from arrears.audit import services as audit
 from arrears.batch import io, runner
-from arrears.batch.models import CobRun
 from arrears.batch.partition import STATUS_COLUMNS, close_days
 from arrears.batch.steps.buckets import BucketRange, range_problems
 from arrears.batch.steps.classification import RANK
@@ -109,7 +108,11 @@ def save_bucket_set(
     the covered span, min ≤ max, unique codes)."""
     problems = range_problems(ranges)
     if problems:
-        raise DomainError(f"bucket set {name!r} is not valid: " + "; ".join(problems), problems=problems)
+        raise DomainError(
+            _("Bucket set %(name)s is not valid: %(problems)s")
+            % {"name": name, "problems": "; ".join(problems)},
+            problems=problems,
+        )
     bucket_set, created = BucketSet.objects.get_or_create(name=name)
     before = None if created else [f"{b}" for b in bucket_set.buckets.all()]
     if default:
@@ -172,7 +175,7 @@ def pause(
     if clash is not None:
         raise Conflict(
             _("This pause overlaps the pause from %(start)s to %(end)s.")
-            % {"start": clash.start, "end": clash.end or _("open")}
+            % {"start": clash.start, "end": clash.end or _("(still open)")}
         )
     created = Pause.objects.create(
         loan=loan, start=start, end=end, reason=reason, note=note, created_by=actor
@@ -190,7 +193,7 @@ def pause(
         },
         note=note,
     )
-    recompute_loans([loan.pk])
+    recompute_loans([loan.pk], since=start)
     return created
 
 
@@ -223,7 +226,7 @@ def resume(pause_row: Pause, end: dt.date, *, actor: User | None = None, note: s
         after={"pause": pause_row.pk, "end": end.isoformat()},
         note=note,
     )
-    recompute_loans([pause_row.loan_id])
+    recompute_loans([pause_row.loan_id], since=end)
     return pause_row
 
 
@@ -247,7 +250,7 @@ def flag_technical_overdue(
         after={"episode_start": episode_start.isoformat()},
         note=reason,
     )
-    recompute_loans([loan.pk])
+    recompute_loans([loan.pk], since=episode_start)
     return flag
 
 
@@ -270,7 +273,7 @@ def record_restructuring(
         after={"restructured_on": restructured_on.isoformat()},
         note=note,
     )
-    recompute_loans([loan.pk])
+    recompute_loans([loan.pk], since=restructured_on)
     return row
 
 
@@ -335,7 +338,7 @@ def decide_override(
         note=note,
     )
     if approve:
-        recompute_loans([override.loan_id])
+        recompute_loans([override.loan_id], since=override.effective_from)
     return override
 
 
@@ -344,20 +347,24 @@ def decide_override(
 
 def business_date() -> dt.date | None:
     """The date of the latest close: the date loan statuses are kept at."""
-    run = CobRun.objects.filter(status=CobRun.Status.SUCCEEDED).order_by("-as_of").first()
-    return run.as_of if run else None
+    return runner.latest_closed()
 
 
-def recompute_loans(loan_ids: list[str], as_of: dt.date | None = None) -> int:
-    """Recompute `loan_ids` as of the business date with the batch's own partition function and replace their
-    status and that day's changes. Before the first close there is nothing to recompute."""
-    as_of = as_of or business_date()
-    if as_of is None or not loan_ids:
+def recompute_loans(loan_ids: list[str], since: dt.date | None = None) -> int:
+    """Recompute `loan_ids` with the batch's own partition function and replace their status (as of the
+    business date) and their history from `since` (a backdated change: the date it takes effect; default: the
+    business date only) — never before the first close, where history starts. Before any close there is
+    nothing to recompute."""
+    latest, first = runner.latest_closed(), runner.first_closed()
+    if latest is None or first is None or not loan_ids:
         return 0
+    start = latest if since is None else min(max(since, first), latest)
+    dates = [start + dt.timedelta(days=i) for i in range((latest - start).days + 1)]
     inputs = io.read_inputs(io.loan_filter(loan_ids=loan_ids))
-    result, changes, _timings = close_days(inputs, [as_of], io.load_rules(as_of))
+    rules = io.load_rules([start - dt.timedelta(days=1), *dates])
+    result, changes, _timings = close_days(inputs, dates, rules, opening=start <= first)
     with transaction.atomic():
-        io.write_results(result.status, changes, as_of, as_of, loan_ids=loan_ids)
+        io.write_results(result.status, changes, start, latest, loan_ids=loan_ids)
     return result.status.height
 
 

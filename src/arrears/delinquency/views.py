@@ -69,7 +69,7 @@ def installment_allocation(loan: Loan, as_of: dt.date) -> dict[int, Allocated]:
     inputs = io.read_inputs(io.loan_filter(loan_ids=[loan.pk]))
     if inputs["loans"].is_empty():
         return {}
-    result = state_as_of(inputs, as_of, io.load_rules(as_of), detail=True)
+    result = state_as_of(inputs, as_of, io.load_rules([as_of])[as_of], detail=True)
     allocated = {}
     for row in result.installments.iter_rows(named=True):
         due = row["principal_due"] + row["interest_due"] + row["fee_due"]

@@ -214,12 +214,12 @@ def import_result(run: ImportRun) -> dict[str, Any]:
 # --- payments posted one by one ---------------------------------------------------------------------------
 
 
-def _recompute(loan_id: str) -> None:
-    """The loan's delinquency at once, with the batch's own partition function (issue 3). Imported here: the
-    delinquency app builds on the portfolio, not the other way round."""
+def _recompute(loan_id: str, since: dt.date) -> None:
+    """The loan's delinquency and its history from `since`, at once, with the batch's own partition function
+    (issue 3). Imported here: the delinquency app builds on the portfolio, not the other way round."""
     from arrears.delinquency.services import recompute_loans
 
-    recompute_loans([loan_id])
+    recompute_loans([loan_id], since=since)
 
 
 @transaction.atomic
@@ -251,7 +251,7 @@ def post_payment(
         "payment.posted", "Payment", payment_id, actor=actor,
         after={"loan": loan.pk, "paid_on": paid_on.isoformat(), "amount": amount, **parts},
     )  # fmt: skip
-    _recompute(loan.pk)
+    _recompute(loan.pk, since=paid_on)
     return payment
 
 
@@ -279,5 +279,5 @@ def reverse_payment(
         "payment.reversed", "Payment", payment.pk, actor=actor,
         after={"reversal": reversal_id, "on": reversed_on.isoformat()}, note=reason,
     )  # fmt: skip
-    _recompute(payment.loan_id)
+    _recompute(payment.loan_id, since=reversed_on)
     return reversal

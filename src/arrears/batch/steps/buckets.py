@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from django.utils.translation import gettext as _
 
 from arrears.batch.steps.allocation import Bands
 
@@ -28,31 +29,45 @@ class BucketRange:
 
 
 def range_problems(ranges: list[BucketRange]) -> list[str]:
-    """Why a bucket set cannot be loaded (empty when it can): duplicate codes, min > max, overlaps, gaps inside
-    the covered span, and an open end anywhere but last."""
+    """Why a bucket set cannot be loaded (empty when it can), in the reader's language: duplicate codes,
+    min > max, overlaps, gaps inside the covered span, and an open end anywhere but last."""
     problems = []
     codes = [r.code for r in ranges]
     for code in sorted({c for c in codes if codes.count(c) > 1}):
-        problems.append(f"duplicate code {code}")
+        problems.append(_("duplicate code %(code)s") % {"code": code})
     for r in ranges:
         if r.min_days < 0:
-            problems.append(f"{r.code}: min_days {r.min_days} is negative")
+            problems.append(_("%(code)s: min_days %(min)s is negative") % {"code": r.code, "min": r.min_days})
         if r.max_days is not None and r.min_days > r.max_days:
-            problems.append(f"{r.code}: min_days {r.min_days} is greater than max_days {r.max_days}")
+            problems.append(
+                _("%(code)s: min_days %(min)s is greater than max_days %(max)s")
+                % {"code": r.code, "min": r.min_days, "max": r.max_days}
+            )
     ordered = sorted(ranges, key=lambda r: r.min_days)
     for before, after in itertools.pairwise(ordered):
         if before.max_days is None:
-            problems.append(f"{before.code} is open-ended but {after.code} starts after it")
+            problems.append(
+                _("%(code)s is open-ended but %(next)s starts after it")
+                % {"code": before.code, "next": after.code}
+            )
         elif after.min_days <= before.max_days:
             problems.append(
-                f"{before.code} ({before.min_days}–{before.max_days}) overlaps {after.code} ({after.min_days}–)"
-            )
+                _("%(code)s (%(min)s–%(max)s) overlaps %(next)s (%(next_min)s–)")
+                % {"code": before.code, "min": before.min_days, "max": before.max_days, "next": after.code,
+                   "next_min": after.min_days}
+            )  # fmt: skip
         elif after.min_days > before.max_days + 1:
             problems.append(
-                f"days {before.max_days + 1}–{after.min_days - 1} fall between {before.code} and {after.code}"
+                _("days %(first)s–%(last)s fall between %(code)s and %(next)s")
+                % {
+                    "first": before.max_days + 1,
+                    "last": after.min_days - 1,
+                    "code": before.code,
+                    "next": after.code,
+                }
             )
     if not ranges:
-        problems.append("a bucket set needs at least one range")
+        problems.append(_("a bucket set needs at least one range"))
     return problems
 
 
