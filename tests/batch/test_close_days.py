@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from django.utils import translation
 
 from arrears.batch.partition import Rules, close_days, state_as_of
 from arrears.batch.steps.buckets import BucketRange, range_problems
@@ -87,7 +88,8 @@ def test_an_open_pause_freezes_the_bucket() -> None:
 def test_bucket_sets_are_checked_before_loading(
     ranges: list[tuple[str, int, int | None]], problem: str
 ) -> None:
-    problems = range_problems([BucketRange(code, code, low, high) for code, low, high in ranges])
+    with translation.override("en"):
+        problems = range_problems([BucketRange(code, code, low, high) for code, low, high in ranges])
     assert any(problem in p for p in problems), problems
 
 

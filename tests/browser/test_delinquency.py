@@ -70,7 +70,8 @@ def test_pause_and_resume_from_the_loan_page(closed_portfolio: None, new_page: A
     assert page.evaluate("document.body.dataset.marker") == "same-page"  # swapped in place, no reload
     expect(panel.locator("#classification tbody tr")).to_contain_text("待审批")  # the manager's request
     expect(panel.locator("#classification tbody button")).to_have_count(0)  # a team lead does not approve
-    expect(panel.locator("#history tbody tr")).to_have_count(4)  # overdue, special mention, M1, M2
+    # normal (opened by the first close), overdue, special mention, M1, M2
+    expect(panel.locator("#history tbody tr")).to_have_count(5)
 
     page.evaluate("window.scrollTo(0, 0)")
     bottom = page.evaluate(

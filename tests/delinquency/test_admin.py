@@ -61,11 +61,12 @@ def bucket_set_form(
 @pytest.mark.parametrize(
     ("rows", "problem"),
     [
-        ([("A", 1, 30), ("B", 25, 60)], "A (1–30) overlaps B (25–)"),
-        ([("A", 1, 30), ("B", 40, None)], "days 31–39 fall between A and B"),
-        ([("A", 1, 30), ("B", 60, 31)], "B: min_days 60 is greater than max_days 31"),
-        ([("A", 1, None), ("B", 31, 60)], "A is open-ended but B starts after it"),
-        ([], "a bucket set needs at least one range"),
+        # in the admin's language (Chinese by default)
+        ([("A", 1, 30), ("B", 25, 60)], "A（1–30）与 B（25–）重叠"),
+        ([("A", 1, 30), ("B", 40, None)], "第 31–39 天不属于 A 与 B 之间的任何区间"),
+        ([("A", 1, 30), ("B", 60, 31)], "B：起始天数 60 大于截止天数 31"),
+        ([("A", 1, None), ("B", 31, 60)], "A 没有上限，但 B 在其之后开始"),
+        ([], "账龄分组至少需要一个区间"),
     ],
 )
 def test_bad_ranges_are_form_errors(admin_client: Any, rows: list[Any], problem: str) -> None:

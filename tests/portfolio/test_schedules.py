@@ -55,7 +55,9 @@ def test_equal_installment_matches_numpy_financial(principal, rate, n):
     expected = npf.pmt(float(rate) / 12, n, -principal)
     left = principal
     for i in s[:-1]:  # every installment but the last is the rounded annuity ...
-        if left > expected + 1:  # ... until rounding the annuity up has repaid the balance early (long, dear loans)
+        if (
+            left > expected + 1
+        ):  # ... until rounding the annuity up has repaid the balance early (long, dear loans)
             assert abs(i.principal_due + i.interest_due - expected) <= 0.5 + 1e-6
         left -= i.principal_due
     # interest is the rounded interest on the running balance

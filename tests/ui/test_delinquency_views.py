@@ -241,7 +241,7 @@ def test_overlapping_pause_is_refused_inline(client: Any, lead: Any, closed: Non
     assert Pause.objects.count() == 1
     client.cookies["django_language"] = "en"
     html = client.post(PAUSE, pause_data("2026-04-25"), headers=HTMX).content.decode()
-    assert "This pause overlaps the pause from 2026-04-20 to open." in html
+    assert "This pause overlaps the open pause from 2026-04-20." in html
 
 
 def test_pause_ending_before_it_starts_is_refused(client: Any, lead: Any, closed: None) -> None:

@@ -173,9 +173,11 @@ def pause(
     Loan.objects.select_for_update().filter(pk=loan.pk).first()  # serialise pauses of one loan
     clash = _overlapping(loan, start, end).first()
     if clash is not None:
+        if clash.end is None:
+            raise Conflict(_("This pause overlaps the open pause from %(start)s.") % {"start": clash.start})
         raise Conflict(
             _("This pause overlaps the pause from %(start)s to %(end)s.")
-            % {"start": clash.start, "end": clash.end or _("(still open)")}
+            % {"start": clash.start, "end": clash.end}
         )
     created = Pause.objects.create(
         loan=loan, start=start, end=end, reason=reason, note=note, created_by=actor
