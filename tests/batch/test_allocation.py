@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from arrears.batch.steps.allocation import allocate, effective_payments
+from arrears.batch.steps.allocation import allocate, effective_payments, prepare
 from tests.batch.frames import D, fen, frame, installment, loan, payment
 
 AS_OF = D(2026, 4, 15)
@@ -16,14 +16,13 @@ AS_OF = D(2026, 4, 15)
 
 def run(loans, installments, payments=(), as_of=AS_OF, waterfall=None):  # type: ignore[no-untyped-def]
     kwargs = {"waterfall": waterfall} if waterfall else {}
-    result = allocate(
+    prepared = prepare(
         frame("loans", loans),
         frame("installments", installments),
         frame("payments", list(payments)),
-        as_of,
-        detail=True,
         **kwargs,
     )
+    result = allocate(prepared, as_of, detail=True)
     return result.loans.row(0, named=True), result.installments.rows(named=True)
 
 
@@ -177,16 +176,16 @@ def test_row_order_of_the_inputs_does_not_matter(seed: int) -> None:
         payment("P4", "L2", D(2026, 2, 1), "100"),
     ]
     expected = allocate(
-        frame("loans", loans),
-        frame("installments", installments),
-        frame("payments", payments),
+        prepare(frame("loans", loans), frame("installments", installments), frame("payments", payments)),
         AS_OF,
         detail=True,
     )
     shuffled = allocate(
-        frame("loans", loans),
-        frame("installments", installments).sample(fraction=1, shuffle=True, seed=seed),
-        frame("payments", payments).sample(fraction=1, shuffle=True, seed=seed),
+        prepare(
+            frame("loans", loans),
+            frame("installments", installments).sample(fraction=1, shuffle=True, seed=seed),
+            frame("payments", payments).sample(fraction=1, shuffle=True, seed=seed),
+        ),
         AS_OF,
         detail=True,
     )
@@ -196,9 +195,11 @@ def test_row_order_of_the_inputs_does_not_matter(seed: int) -> None:
 
 def test_loans_without_rows_elsewhere_are_computed_alone() -> None:
     result = allocate(
-        frame("loans", [loan("A"), loan("B")]),
-        frame("installments", [installment("B", 1, D(2026, 1, 10), "10")]),
-        frame("payments", []),
+        prepare(
+            frame("loans", [loan("A"), loan("B")]),
+            frame("installments", [installment("B", 1, D(2026, 1, 10), "10")]),
+            frame("payments", []),
+        ),
         D(2026, 1, 11),
     )
     a, b = result.loans.rows(named=True)

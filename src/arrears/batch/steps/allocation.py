@@ -100,7 +100,8 @@ def effective_payments(payments: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
 def _sorted_by(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """`frame` sorted by `keys` in one contiguous chunk; a frame that already is sorted (as read from the
     database or Parquet) is only checked, which costs one pass."""
-    frame = frame.rechunk()
+    if frame.n_chunks() > 1:
+        frame = frame.rechunk()
     if frame.height < 2:
         return frame
     ordered = pl.lit(False)
@@ -117,18 +118,33 @@ def _sorted_by(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 
 
 def _offsets(keys: pl.Series, loan_ids: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end row of each loan's block in `keys` (sorted), found by binary search."""
-    start = keys.search_sorted(loan_ids, side="left").to_numpy().astype(np.int64)
-    end = keys.search_sorted(loan_ids, side="right").to_numpy().astype(np.int64)
-    return start, end
+    """Start and end row of each loan's block in `keys` (sorted by loan): one pass to find the blocks, then
+    matched to the loans by position when they line up (the usual case) or by a join when they do not."""
+    n = keys.len()
+    if n == 0:
+        empty = np.zeros(loan_ids.len(), np.int64)
+        return empty, empty.copy()
+    starts = (keys != keys.shift(1)).fill_null(True).arg_true()
+    blocks = pl.DataFrame({"loan_id": keys.gather(starts), "start": starts.cast(pl.Int64)}).with_columns(
+        end=pl.col("start").shift(-1, fill_value=n)
+    )
+    if blocks.height == loan_ids.len() and (blocks["loan_id"] == loan_ids).all():
+        return blocks["start"].to_numpy().copy(), blocks["end"].to_numpy().copy()
+    found = pl.DataFrame({"loan_id": loan_ids}).join(blocks, on="loan_id", how="left", maintain_order="left")
+    return found["start"].fill_null(0).to_numpy().copy(), found["end"].fill_null(0).to_numpy().copy()
 
 
 def _days(series: pl.Series) -> np.ndarray:
-    return series.cast(pl.Int32).to_numpy().astype(np.int32)
+    return _array(series.cast(pl.Int32), np.int32)
 
 
 def _money(series: pl.Series, missing: int = 0) -> np.ndarray:
-    return series.fill_null(missing).to_numpy().astype(np.int64)
+    return _array(series if series.null_count() == 0 else series.fill_null(missing), np.int64)
+
+
+def _array(series: pl.Series, dtype: type) -> np.ndarray:
+    """A writable array of its own (one copy), so the kernel always sees the same array types and compiles once."""
+    return np.array(series.to_numpy(), dtype=dtype)
 
 
 def waterfall_codes(order: tuple[str, ...] = DEFAULT_WATERFALL) -> np.ndarray:
@@ -138,62 +154,96 @@ def waterfall_codes(order: tuple[str, ...] = DEFAULT_WATERFALL) -> np.ndarray:
     return codes
 
 
-def allocate(
+class Prepared(NamedTuple):
+    """The inputs of `allocate` sorted, matched to the loans and turned into the kernel's arrays: done once,
+    whatever number of business dates are then computed from them."""
+
+    loan_ids: pl.Series
+    installments: pl.DataFrame  # sorted by loan, due date, installment number
+    arrays: tuple[np.ndarray, ...]
+
+
+def prepare(
     loans: pl.DataFrame,
     installments: pl.DataFrame,
     payments: pl.DataFrame,
-    as_of: dt.date,
     waterfall: tuple[str, ...] = DEFAULT_WATERFALL,
-    *,
-    bands: Bands | None = None,
-    detail: bool = False,
-) -> Allocation:
-    """Allocate every loan's effective payments and accrue penalty interest up to the end of `as_of`.
-
-    `loans` needs the columns of LOAN_INPUT; `installments` and `payments` those of INSTALLMENT_INPUT and
-    PAYMENT_INPUT (rows of other loans are ignored). Returns per-loan amounts and episode facts; per installment
-    the day its scheduled amounts were settled, and with `detail` what was paid of each component.
-    """
+) -> Prepared:
+    """`loans` needs the columns of LOAN_INPUT; `installments` and `payments` those of INSTALLMENT_INPUT and
+    PAYMENT_INPUT (rows of other loans are ignored). Each payment learns the date it was reversed on (if ever),
+    so that the kernel can tell, for any business date, which payments count."""
     installments = _sorted_by(installments, ["loan_id", "due_date", "installment_no"])
-    paid = _sorted_by(effective_payments(payments, as_of), ["loan_id", "paid_on", "payment_id"])
+    reversals = payments.filter(pl.col("reverses").is_not_null()).select(
+        payment_id=pl.col("reverses"), reversed_on=pl.col("paid_on")
+    )
+    payments = _sorted_by(payments, ["loan_id", "paid_on", "payment_id"])
+    if reversals.height:
+        reversed_on = payments.select("payment_id").join(
+            reversals.group_by("payment_id").agg(pl.col("reversed_on").min()), on="payment_id", how="left",
+            maintain_order="left",
+        )["reversed_on"]  # fmt: skip
+    else:
+        reversed_on = pl.Series(values=[None] * payments.height, dtype=pl.Date)
     loan_ids = loans["loan_id"]
     inst_start, inst_end = _offsets(installments["loan_id"], loan_ids)
-    pay_start, pay_end = _offsets(paid["loan_id"], loan_ids)
-    has_split = paid.select(
+    pay_start, pay_end = _offsets(payments["loan_id"], loan_ids)
+    has_split = payments.select(
         pl.any_horizontal(
             pl.col(c).is_not_null() for c in ("principal_paid", "interest_paid", "penalty_paid", "fee_paid")
         )
     ).to_series()
-    if bands is None:
-        bands = Bands(
-            np.zeros(loans.height, np.int64), np.full((1, 1), -1, np.int64), np.full((1, 1), -1, np.int64)
-        )
-    cleared_on, paid_parts, pen_acc, loan_out, loan_dates, by_band = _walk(
+    arrays = (
         inst_start,
         inst_end,
         pay_start,
         pay_end,
         _money(loans["penalty_rate"]),
         _money(loans["day_basis"], 360),
-        loans["compound_interest"].fill_null(False).to_numpy().astype(np.bool_),
+        np.array(loans["compound_interest"].fill_null(False).to_numpy(), dtype=np.bool_),
         waterfall_codes(waterfall),
         _days(installments["due_date"]),
         _money(installments["principal_due"]),
         _money(installments["interest_due"]),
         _money(installments["fee_due"]),
-        _days(paid["paid_on"]),
-        _money(paid["amount"]),
-        has_split.to_numpy().astype(np.bool_),
-        _money(paid["fee_paid"]),
-        _money(paid["penalty_paid"]),
-        _money(paid["interest_paid"]),
-        _money(paid["principal_paid"]),
+        _days(payments["paid_on"]),
+        _money(payments["amount"]),
+        np.array(has_split.to_numpy(), dtype=np.bool_),
+        _money(payments["fee_paid"]),
+        _money(payments["penalty_paid"]),
+        _money(payments["interest_paid"]),
+        _money(payments["principal_paid"]),
+        np.array(payments["reverses"].is_not_null().to_numpy(), dtype=np.bool_),
+        _days(reversed_on.fill_null(dt.date(1969, 12, 31))),
+    )
+    return Prepared(loan_ids, installments, arrays)
+
+
+def allocate(
+    prepared: Prepared,
+    as_of: dt.date,
+    *,
+    bands: Bands | None = None,
+    detail: bool = False,
+) -> Allocation:
+    """Allocate every loan's effective payments and accrue penalty interest up to the end of `as_of`.
+
+    Returns per-loan amounts and episode facts; per installment the day its scheduled amounts were settled, and
+    with `detail` what was paid of each component.
+    """
+    loan_ids, installments = prepared.loan_ids, prepared.installments
+    if bands is None:
+        bands = Bands(
+            np.zeros(loan_ids.len(), np.int64), np.full((1, 1), -1, np.int64), np.full((1, 1), -1, np.int64)
+        )
+    cleared_on, paid_parts, pen_acc, loan_out, loan_dates, by_band = _walk(
+        *prepared.arrays,
         np.int32((as_of - dt.date(1970, 1, 1)).days),
-        bands.set_of_loan,
-        bands.low,
-        bands.high,
+        np.array(bands.set_of_loan, dtype=np.int64),
+        np.array(bands.low, dtype=np.int64),
+        np.array(bands.high, dtype=np.int64),
         detail,
     )
+    inst_start, inst_end = prepared.arrays[0], prepared.arrays[1]
 
     def date_col(values: np.ndarray) -> pl.Series:
         return pl.Series(values).cast(pl.Date).replace(dt.date(1969, 12, 31), None)
@@ -266,6 +316,12 @@ def _pay(owed, paid, k, comp, left):  # fmt: skip
 
 
 @numba.njit(cache=True)
+def _counts(p, is_reversal, reversed_on, as_of):  # fmt: skip
+    """Payment p counts at the end of as_of (see `effective_payments`); later ones are never reached."""
+    return not is_reversal[p] and not (0 <= reversed_on[p] <= as_of)
+
+
+@numba.njit(cache=True)
 def _settled(owed, paid, k):  # fmt: skip
     """Nothing scheduled (fee, interest, principal) is left on installment k."""
     return (
@@ -282,7 +338,7 @@ BLOCKS = 512  # loans are walked in blocks, in parallel; each block reuses one s
 def _walk(
     inst_start, inst_end, pay_start, pay_end, penalty_rate, day_basis, compound, order,
     due, prin, intr, fee,
-    pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin,
+    pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, is_reversal, reversed_on,
     as_of, set_of_loan, band_low, band_high, detail,
 ):  # fmt: skip
     n_inst = due.shape[0]
@@ -319,8 +375,8 @@ def _walk(
             _one_loan(
                 loan, i0, i1, pay_start[loan], pay_end[loan], penalty_rate[loan], day_basis[loan] * 1_000_000,
                 compound[loan], order, due[i0:i1], owed, paid, accrued_to, cleared_on[i0:i1],
-                pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, as_of,
-                loan_out, loan_dates,
+                pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, is_reversal,
+                reversed_on, as_of, loan_out, loan_dates,
             )  # fmt: skip
             s = set_of_loan[loan]
             for j in range(i1 - i0):
@@ -348,7 +404,8 @@ def _walk(
 @numba.njit(cache=True)
 def _one_loan(
     loan, i0, i1, p, p1, rate, denominator, comp, order, due, owed, paid, accrued_to, cleared_on,
-    pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, as_of, loan_out, loan_dates,
+    pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, is_reversal, reversed_on, as_of,
+    loan_out, loan_dates,
 ):  # fmt: skip
     """Walk one loan's installments (local index j: `due`, `owed`, `paid`, `cleared_on` are its rows) and
     payments [p, p1) in date order."""
@@ -364,6 +421,8 @@ def _one_loan(
     times = 0
     max_dpd = 0
     while True:
+        while p < p1 and not _counts(p, is_reversal, reversed_on, as_of):
+            p += 1
         t_pay = pay_date[p] if p < p1 else never
         t = min(t_pay, as_of)  # the next payment day, or the end
         # Installments falling due by t; a credit waiting for them pays them on their due date.
@@ -387,6 +446,9 @@ def _one_loan(
         if t_pay > as_of:
             break
         while p < p1 and pay_date[p] == t:
+            if not _counts(p, is_reversal, reversed_on, as_of):
+                p += 1
+                continue
             left = pay_amount[p]
             if has_split[p]:
                 # Each part of the split across the matured installments, oldest first; the rest by waterfall.
