@@ -3,8 +3,8 @@
 Two uses: the speed ratio against the set-based partition function, and an independent implementation of the same
 rules (allocation.py docstring) to cross-check it loan by loan. It covers what the bench's portfolio exercises:
 payment netting (reversals), the installment-major waterfall (fee → penalty → interest → principal, oldest first),
-split payments, credit held until the next due date, penalty interest (and compound interest) posted per installment
-when a payment reaches it and at as-of, days past due, delinquent days after grace, buckets, and the five-tier dpd floors.
+split payments, credit held until the next due date, penalty (and compound) interest posted per installment when
+a payment reaches it and at as-of, days past due, delinquent days after grace, buckets, the five-tier dpd floors.
 Pauses, technical overdues, restructurings and overrides are not modelled (the generated portfolio has none).
 """
 

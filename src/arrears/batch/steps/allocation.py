@@ -235,7 +235,7 @@ def allocate(
         bands = Bands(
             np.zeros(loan_ids.len(), np.int64), np.full((1, 1), -1, np.int64), np.full((1, 1), -1, np.int64)
         )
-    cleared_on, paid_parts, pen_acc, loan_out, loan_dates, by_band = _walk(
+    cleared_on, paid_parts, pen_acc, loan_out, loan_dates, by_band = _walk(  # type: ignore[call-arg]
         *prepared.arrays,
         np.int32((as_of - dt.date(1970, 1, 1)).days),
         np.array(bands.set_of_loan, dtype=np.int64),
