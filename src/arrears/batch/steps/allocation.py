@@ -38,6 +38,8 @@ import numba
 import numpy as np
 import polars as pl
 
+from arrears.portfolio.schedules import SCHEDULE_SCHEMA
+
 FEE, PENALTY, INTEREST, PRINCIPAL = 0, 1, 2, 3
 COMPONENTS = {"fee": FEE, "penalty": PENALTY, "interest": INTEREST, "principal": PRINCIPAL}
 DEFAULT_WATERFALL = ("fee", "penalty", "interest", "principal")
@@ -52,14 +54,7 @@ LOAN_INPUT = {
     "day_basis": pl.Int64,  # 360 or 365
     "compound_interest": pl.Boolean,
 }
-INSTALLMENT_INPUT = {
-    "loan_id": pl.String,
-    "installment_no": pl.Int32,
-    "due_date": pl.Date,
-    "principal_due": pl.Int64,
-    "interest_due": pl.Int64,
-    "fee_due": pl.Int64,
-}
+INSTALLMENT_INPUT = SCHEDULE_SCHEMA  # the schedule as the importer writes it
 PAYMENT_INPUT = {
     "payment_id": pl.String,
     "loan_id": pl.String,
