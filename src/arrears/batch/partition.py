@@ -67,11 +67,15 @@ class DayResult:
 
 
 def conform(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Every input present with the columns and types of INPUTS (missing optional inputs are empty)."""
+    """Every input present with the columns and types of INPUTS (missing optional inputs are empty), each column
+    in one piece of memory (readers hand over many chunks; every later step is faster on one)."""
     out = {}
     for name, schema in INPUTS.items():
         frame = frames.get(name)
-        out[name] = pl.DataFrame(schema=schema) if frame is None else frame.select(schema.keys()).cast(schema)  # type: ignore[arg-type]
+        if frame is None:
+            out[name] = pl.DataFrame(schema=schema)
+        else:
+            out[name] = frame.select(schema.keys()).cast(schema).rechunk()  # type: ignore[arg-type]
     return out
 
 
@@ -164,9 +168,11 @@ def close_days(
     def rules_on(day: dt.date) -> Rules:
         return rules if isinstance(rules, Rules) else rules[max(day, dates[0])]
 
+    clock = time.perf_counter()
     prepared = allocation.prepare(
         inputs["loans"], inputs["installments"], inputs["payments"], rules_on(dates[0]).waterfall
     )
+    prepare_seconds = time.perf_counter() - clock
     if opening:
         empty = pl.DataFrame(
             schema=dict.fromkeys(["loan_id", "bucket", "classification"], pl.String) | {"dpd": pl.Int32}
@@ -176,7 +182,7 @@ def close_days(
         previous = state_as_of(
             inputs, dates[0] - ONE_DAY, rules_on(dates[0] - ONE_DAY), prepared=prepared, summary=True
         )
-    timings = dict(previous.timings)
+    timings = {"prepare": prepare_seconds, **previous.timings}
     found = []
     for day in dates:
         current = state_as_of(inputs, day, rules_on(day), prepared=prepared, summary=day != dates[-1])

@@ -14,9 +14,9 @@ Rules implemented (`shared/docs/domain-rules.md` §3.2, portfolio-format.md `pay
 - **Penalty interest** (罚息) accrues on each installment's overdue principal at the loan's penalty rate and day
   count, for every day after the due date, and **compound interest** (复利) on its overdue interest at the same rate
   when the product says so. A payment on day t is booked at the end of day t, so day t still accrues on the old
-  balance. Accrual is exact over each stretch in which an installment's overdue balance stays the same, and is
-  rounded half up to the fen once per stretch (posted when a payment reaches the installment, and at D), so no
-  day is lost to rounding.
+  balance. Accrual is exact between postings and rounded half up to the fen at each posting: an installment's
+  penalty is posted each time a payment reaches it (before its balance changes) and at D, so no day is lost to
+  rounding and installments a payment does not reach are not rounded on its date.
 - **Days past due** = D − due date of the oldest installment with scheduled principal, interest or fees unpaid
   (0 when none is before D). An **overdue episode** starts the day after that due date and ends (cure) on the day
   a payment leaves nothing before the day unpaid. A payment made after a due date counts as an episode with
@@ -93,10 +93,8 @@ def effective_payments(payments: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
 
 
 def _sorted_by(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """`frame` sorted by `keys` in one contiguous chunk; a frame that already is sorted (as read from the
-    database or Parquet) is only checked, which costs one pass."""
-    if frame.n_chunks() > 1:
-        frame = frame.rechunk()
+    """`frame` sorted by `keys`; a frame that already is sorted (as read from the database or Parquet) is only
+    checked, which costs one pass."""
     if frame.height < 2:
         return frame
     ordered = pl.lit(False)
@@ -138,8 +136,11 @@ def _money(series: pl.Series, missing: int = 0) -> np.ndarray:
 
 
 def _array(series: pl.Series, dtype: type) -> np.ndarray:
-    """A writable array of its own (one copy), so the kernel always sees the same array types and compiles once."""
-    return np.array(series.to_numpy(), dtype=dtype)
+    """The column as a read-only array, without a copy where Polars can share its memory. Always read-only, so the
+    kernel (which never writes its inputs) sees the same array types every time and compiles once."""
+    array = np.asarray(series.to_numpy(), dtype=dtype)
+    array.flags.writeable = False
+    return array
 
 
 def waterfall_codes(order: tuple[str, ...] = DEFAULT_WATERFALL) -> np.ndarray:
@@ -168,17 +169,22 @@ def prepare(
     PAYMENT_INPUT (rows of other loans are ignored). Each payment learns the date it was reversed on (if ever),
     so that the kernel can tell, for any business date, which payments count."""
     installments = _sorted_by(installments, ["loan_id", "due_date", "installment_no"])
-    reversals = payments.filter(pl.col("reverses").is_not_null()).select(
-        payment_id=pl.col("reverses"), reversed_on=pl.col("paid_on")
+    reversals = (
+        payments.filter(pl.col("reverses").is_not_null())
+        .group_by(payment_id="reverses")
+        .agg(reversed_on=pl.col("paid_on").min())
     )
     payments = _sorted_by(payments, ["loan_id", "paid_on", "payment_id"])
+    # Reversals are few: look up only the payments they name, not all payments.
+    reversed_on = pl.Series("reversed_on", [None] * payments.height, dtype=pl.Date)
     if reversals.height:
-        reversed_on = payments.select("payment_id").join(
-            reversals.group_by("payment_id").agg(pl.col("reversed_on").min()), on="payment_id", how="left",
-            maintain_order="left",
-        )["reversed_on"]  # fmt: skip
-    else:
-        reversed_on = pl.Series(values=[None] * payments.height, dtype=pl.Date)
+        rows = payments["payment_id"].is_in(reversals["payment_id"].implode()).arg_true()
+        found = (
+            payments[rows]
+            .select("payment_id")
+            .join(reversals, on="payment_id", how="left", maintain_order="left")
+        )
+        reversed_on = reversed_on.scatter(rows, found["reversed_on"])
     loan_ids = loans["loan_id"]
     inst_start, inst_end = _offsets(installments["loan_id"], loan_ids)
     pay_start, pay_end = _offsets(payments["loan_id"], loan_ids)
@@ -194,7 +200,7 @@ def prepare(
         pay_end,
         _money(loans["penalty_rate"]),
         _money(loans["day_basis"], 360),
-        np.array(loans["compound_interest"].fill_null(False).to_numpy(), dtype=np.bool_),
+        _array(loans["compound_interest"].fill_null(False), np.bool_),
         waterfall_codes(waterfall),
         _days(installments["due_date"]),
         _money(installments["principal_due"]),
@@ -202,12 +208,12 @@ def prepare(
         _money(installments["fee_due"]),
         _days(payments["paid_on"]),
         _money(payments["amount"]),
-        np.array(has_split.to_numpy(), dtype=np.bool_),
+        _array(has_split, np.bool_),
         _money(payments["fee_paid"]),
         _money(payments["penalty_paid"]),
         _money(payments["interest_paid"]),
         _money(payments["principal_paid"]),
-        np.array(payments["reverses"].is_not_null().to_numpy(), dtype=np.bool_),
+        _array(payments["reverses"].is_not_null(), np.bool_),
         _days(reversed_on.fill_null(dt.date(1969, 12, 31))),
     )
     return Prepared(loan_ids, installments, arrays)

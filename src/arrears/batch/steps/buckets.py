@@ -108,7 +108,13 @@ def bands(set_ids: pl.Series, ranges: pl.DataFrame) -> tuple[Bands, list[list[st
 
 
 def overdue_by_bucket(by_band: np.ndarray, set_index: np.ndarray, codes: list[list[str]]) -> pl.Series:
-    """Per loan, JSON text {bucket code: overdue fen} of the bands with an overdue amount, youngest first."""
+    """Per loan, JSON text {bucket code: overdue fen} of the bands with an overdue amount, youngest first.
+    Formatted only for the loans with something overdue; the others get {}."""
+    result = pl.repeat("{}", len(set_index), eager=True, dtype=pl.String)
+    overdue = np.flatnonzero(by_band.sum(axis=1) > 0)
+    if overdue.size == 0:
+        return result
+    by_band, set_index = by_band[overdue], set_index[overdue]
     frame = pl.DataFrame({"set": set_index, **{f"b{j}": by_band[:, j] for j in range(by_band.shape[1])}})
     pieces = []
     for j in range(by_band.shape[1]):
@@ -119,4 +125,4 @@ def overdue_by_bucket(by_band: np.ndarray, set_index: np.ndarray, codes: list[li
         amount = pl.col(f"b{j}")
         pieces.append(pl.when(amount > 0).then(pl.concat_str(label, amount.cast(pl.String))))
     inside = pl.concat_str(pieces, separator=",", ignore_nulls=True)
-    return frame.select(pl.concat_str(pl.lit("{"), inside, pl.lit("}"))).to_series()
+    return result.scatter(overdue, frame.select(pl.concat_str(pl.lit("{"), inside, pl.lit("}"))).to_series())
