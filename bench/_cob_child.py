@@ -11,6 +11,7 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -191,9 +192,10 @@ def pandas_vs_ours(directory: str, as_of: str, loans: int, stress_loans: int) ->
 
 def main() -> None:
     mode, args = sys.argv[1], json.loads(sys.argv[2])
-    result = {"prepare": prepare, "compute": compute, "partitions": partitions, "pandas": pandas_vs_ours}[
-        mode
-    ](**args)
+    modes: dict[str, Callable[..., dict[str, Any]]] = {
+        "prepare": prepare, "compute": compute, "partitions": partitions, "pandas": pandas_vs_ours,
+    }  # fmt: skip
+    result = modes[mode](**args)
     print(json.dumps(result, default=str))
 
 

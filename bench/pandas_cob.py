@@ -11,6 +11,7 @@ Pauses, technical overdues, restructurings and overrides are not modelled (the g
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 
@@ -69,7 +70,7 @@ def allocate_loan(
                 owed[k][PENALTY] += (2 * n + denominator) // (2 * denominator)
             accrued_to[k] = day
 
-    by_day: dict[int, list[tuple]] = {}
+    by_day: dict[int, list[Any]] = {}
     if pays is not None:
         for row in pays.sort_values(["paid_day", "payment_id"]).itertuples(index=False):
             by_day.setdefault(row.paid_day, []).append(row)

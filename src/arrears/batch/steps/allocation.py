@@ -138,7 +138,7 @@ def _money(series: pl.Series, missing: int = 0) -> np.ndarray:
 def _array(series: pl.Series, dtype: type) -> np.ndarray:
     """The column as a read-only array, without a copy where Polars can share its memory. Always read-only, so the
     kernel (which never writes its inputs) sees the same array types every time and compiles once."""
-    array = np.asarray(series.to_numpy(), dtype=dtype)
+    array: np.ndarray = np.asarray(series.to_numpy(), dtype=dtype)
     array.flags.writeable = False
     return array
 
