@@ -195,7 +195,11 @@ def write_results(
     scope = "" if loan_ids is None else loan_filter(loan_ids=loan_ids)
     with connection.cursor() as cursor:
         cursor.execute(f'DELETE FROM {CHANGES_TABLE} WHERE "on" >= %s AND "on" <= %s {scope}', [first, last])
-        if status is not None:
+        if status is not None and loan_ids is None and store.is_postgres():
+            # Every row is replaced: TRUNCATE halves the load (no dead rows to skip while rebuilding indexes).
+            # It locks the table until commit, so readers wait those seconds and never see it half-written.
+            cursor.execute(f"TRUNCATE {STATUS_TABLE}")
+        elif status is not None:
             cursor.execute(f"DELETE FROM {STATUS_TABLE} WHERE 1 = 1 {scope}")
     rows = changes.select("loan_id", "field", "on", "old", "new")
     with store.bulk_load(CHANGES_TABLE, rows.height, keep_unique=True):

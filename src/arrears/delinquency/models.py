@@ -169,8 +169,12 @@ class ClassificationOverride(models.Model):
 class LoanStatus(models.Model):
     """The state of a loan at the end of `as_of`, written by the latest close (or recomputed inline)."""
 
-    loan = models.OneToOneField(Loan, on_delete=models.CASCADE, primary_key=True, related_name="status_row")
-    as_of = models.DateField(_("as of"), db_index=True)
+    # No database-level foreign key: the close rewrites every row each night from loans it has just read, and
+    # validating a million references on every load would cost seconds for nothing.
+    loan = models.OneToOneField(
+        Loan, on_delete=models.CASCADE, primary_key=True, related_name="status_row", db_constraint=False
+    )
+    as_of = models.DateField(_("as of"))
     dpd = models.PositiveIntegerField(_("days past due"))
     delinquent_days = models.PositiveIntegerField(_("delinquent days"))
     bucket = models.CharField(_("bucket"), max_length=20, blank=True, db_index=True)
