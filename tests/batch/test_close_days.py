@@ -298,3 +298,36 @@ def test_history_does_not_depend_on_how_the_days_were_chunked() -> None:
     last, _, _ = close_days(history_inputs(), days, RULES)
     again, _, _ = close_days(history_inputs(), days[-1:], RULES)
     assert last.status.equals(again.status)
+
+
+def test_a_repaid_non_performing_loan_is_upgraded_only_after_two_periods_of_normal_repayment() -> None:
+    """domain-rules.md §1.2: arrears fully repaid, then 2 consecutive repayment periods or 6 months (whichever is
+    first) of normal repayment before it may leave the NPL classes."""
+    schedule = monthly(D(2026, 1, 10), 12)
+    # Nothing paid until 05-01 (dpd 111 on that day: non-performing), then every installment on its due date.
+    catch_up = [payment("P0", "L1", D(2026, 5, 1), "400")]
+    on_time = [payment(f"P{n}", "L1", row["due_date"], "100") for n, row in enumerate(schedule) if n >= 4]
+    data = inputs([loan(penalty_rate="0")], schedule, catch_up + on_time)
+    assert status(data, D(2026, 4, 30))["classification"] == "substandard"  # dpd 110
+    assert (status(data, D(2026, 5, 2))["dpd"], status(data, D(2026, 5, 2))["classification"]) == (
+        0,
+        "substandard",
+    )
+    assert (
+        status(data, D(2026, 6, 10))["classification"] == "substandard"
+    )  # one period (05-10) and 06-10 today
+    assert status(data, D(2026, 6, 11))["classification"] == "normal"  # two periods paid on time
+
+    # Paid two days late on 06-12: the clock starts again; two more periods: 07-10 and 08-10.
+    late = [p if p["paid_on"] != D(2026, 6, 10) else {**p, "paid_on": D(2026, 6, 12)} for p in on_time]
+    data = inputs([loan(penalty_rate="0")], schedule, catch_up + late)
+    assert (
+        status(data, D(2026, 6, 11))["classification"] == "substandard"
+    )  # overdue again, before the upgrade
+    assert status(data, D(2026, 7, 20))["classification"] == "substandard"
+    assert status(data, D(2026, 8, 11))["classification"] == "normal"
+    # Once upgraded, a later short overdue is special mention again, not back to substandard.
+    later = [p if p["paid_on"] != D(2026, 10, 10) else {**p, "paid_on": D(2026, 10, 15)} for p in late]
+    data = inputs([loan(penalty_rate="0")], schedule, catch_up + later)
+    assert status(data, D(2026, 10, 14))["classification"] == "special_mention"
+    assert status(data, D(2026, 10, 16))["classification"] == "normal"

@@ -170,6 +170,8 @@ def load_rules(dates: list[dt.date]) -> dict[dt.date, Rules]:
             restructured_again_floor=rule.restructured_again_floor,
             observation_months=rule.observation_months,
             observation_periods=rule.observation_periods,
+            upgrade_months=rule.upgrade_months,
+            upgrade_periods=rule.upgrade_periods,
         )
 
     return {

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from arrears.batch.steps import allocation, buckets, changes, classification, delinquency
@@ -41,7 +42,7 @@ STATUS_COLUMNS = [
     "loan_id", "as_of", "dpd", "delinquent_days", "bucket", "classification", "rule_classification",
     "outstanding_principal", "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest",
     "total_due", "credit", "overdue_by_bucket", "times_overdue", "max_dpd", "paused", "episode_start",
-    "cure_date", "observation_until",
+    "cure_date", "observation_until", "npl_until",
 ]  # fmt: skip
 
 
@@ -109,7 +110,15 @@ def state_as_of(
     bands, codes = buckets.bands(loans["bucket_set_id"], rules.bucket_ranges)
     if prepared is None:
         prepared = allocation.prepare(loans, inputs["installments"], inputs["payments"], rules.waterfall)
-    alloc = allocation.allocate(prepared, as_of, bands=bands, detail=detail)
+    card = (loans["product_type"] == "credit_card").to_numpy()
+
+    def by_scale(name: str) -> np.ndarray:
+        return np.where(card, getattr(rules.credit_card, name), getattr(rules.general, name)).astype(np.int64)
+
+    upgrade = allocation.Upgrade(
+        by_scale("substandard_after"), by_scale("upgrade_months"), by_scale("upgrade_periods")
+    )
+    alloc = allocation.allocate(prepared, as_of, bands=bands, upgrade=upgrade, detail=detail)
     lap("allocate")
     state = loans.select(
         "loan_id", "borrower_id", "product_type", "grace_days", "bucket_set_id"

@@ -198,6 +198,12 @@ class LoanStatus(models.Model):
     episode_start = models.DateField(_("overdue since"), null=True, blank=True)
     cure_date = models.DateField(_("last cured"), null=True, blank=True)
     observation_until = models.DateField(_("restructuring observation until"), null=True, blank=True)
+    npl_until = models.DateField(
+        _("non-performing until"),
+        null=True,
+        blank=True,
+        help_text=_("Repaid after being non-performing: may leave the NPL classes from this day (§1.2)."),
+    )
 
     class Meta:
         verbose_name = _("loan status")

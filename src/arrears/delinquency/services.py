@@ -376,7 +376,7 @@ EXPORT_COLUMNS = [
     "loan_id", "borrower_id", "as_of", "dpd", "delinquent_days", "bucket", "classification", "rule_classification",
     "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "outstanding_principal",
     "total_due", "credit", "overdue_by_bucket", "times_overdue", "max_dpd", "paused", "episode_start", "cure_date",
-    "observation_until",
+    "observation_until", "npl_until",
 ]  # fmt: skip
 MONEY_COLUMNS = [
     "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "outstanding_principal",
@@ -389,7 +389,7 @@ STATUS_SCHEMA: dict[str, pl.DataType] = {
     "delinquent_days": pl.Int32(), "bucket": pl.String(), "classification": pl.String(),
     "rule_classification": pl.String(), **{c: pl.Int64() for c in MONEY_COLUMNS}, "overdue_by_bucket": pl.String(),
     "times_overdue": pl.Int32(), "max_dpd": pl.Int32(), "paused": pl.Boolean(), "episode_start": pl.Date(),
-    "cure_date": pl.Date(), "observation_until": pl.Date(),
+    "cure_date": pl.Date(), "observation_until": pl.Date(), "npl_until": pl.Date(),
 }  # fmt: skip
 
 

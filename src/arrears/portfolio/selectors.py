@@ -186,7 +186,7 @@ STATUS_MONEY = (
 STATUS_FIELDS = (
     "dpd", "delinquent_days", "bucket", "classification", "rule_classification", *STATUS_MONEY,
     "overdue_by_bucket", "times_overdue", "max_dpd", "paused", "status_as_of", "episode_start", "cure_date",
-    "observation_until",
+    "observation_until", "npl_until",
 )  # fmt: skip
 
 
@@ -215,4 +215,5 @@ def status_as_dict(loan: Loan) -> dict[str, Any]:
         "episode_start": day(status.episode_start),
         "cure_date": day(status.cure_date),
         "observation_until": day(status.observation_until),
+        "npl_until": day(status.npl_until),
     }

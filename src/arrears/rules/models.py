@@ -58,6 +58,18 @@ class ClassificationRule(models.Model):
     )
     observation_months = models.PositiveIntegerField(_("observation period (months)"), default=12)
     observation_periods = models.PositiveIntegerField(_("observation period (repayment periods)"), default=2)
+    upgrade_months = models.PositiveIntegerField(
+        _("upgrade after (months of normal repayment)"),
+        default=6,
+        help_text=_(
+            "A non-performing loan whose arrears are repaid may be upgraded after this many months …"
+        ),
+    )
+    upgrade_periods = models.PositiveIntegerField(
+        _("upgrade after (repayment periods)"),
+        default=2,
+        help_text=_("… or this many repayment periods of normal repayment, whichever comes first."),
+    )
     source = models.CharField(_("source"), max_length=300, blank=True)
 
     class Meta:

@@ -77,6 +77,20 @@ class Bands(NamedTuple):
     high: np.ndarray  # int64 (sets, bands)
 
 
+class Upgrade(NamedTuple):
+    """Per loan, when a non-performing loan may be upgraded again (domain-rules.md §1.2): an episode beyond
+    `npl_after` days past due makes it non-performing; once the arrears are repaid it stays so for
+    `months` months or `periods` repayment periods of normal repayment, whichever is first."""
+
+    npl_after: np.ndarray  # int64 days
+    months: np.ndarray  # int64
+    periods: np.ndarray  # int64
+
+    @classmethod
+    def default(cls, loans: int) -> Upgrade:
+        return cls(np.full(loans, 90, np.int64), np.full(loans, 6, np.int64), np.full(loans, 2, np.int64))
+
+
 class Allocation(NamedTuple):
     loans: pl.DataFrame  # one row per input loan, in input order
     installments: pl.DataFrame  # per installment (sorted by loan, due date): due date, cleared_on [+ detail]
@@ -224,6 +238,7 @@ def allocate(
     as_of: dt.date,
     *,
     bands: Bands | None = None,
+    upgrade: Upgrade | None = None,
     detail: bool = False,
 ) -> Allocation:
     """Allocate every loan's effective payments and accrue penalty interest up to the end of `as_of`.
@@ -243,6 +258,7 @@ def allocate(
         np.array(bands.low, dtype=np.int64),
         np.array(bands.high, dtype=np.int64),
         detail,
+        *(upgrade or Upgrade.default(loan_ids.len())),
     )
     inst_start, inst_end = prepared.arrays[0], prepared.arrays[1]
 
@@ -265,11 +281,13 @@ def allocate(
             "dpd": loan_out[:, 10].astype(np.int32),
             "installment_count": (inst_end - inst_start).astype(np.int32),
             "penalty_accrued": loan_out[:, 11],
+            "npl_hold": loan_out[:, 12].astype(np.bool_),
         }
     ).with_columns(
         episode_start=date_col(loan_dates[:, 0]),
         cure_date=date_col(loan_dates[:, 1]),
         oldest_unpaid_due=date_col(loan_dates[:, 2]),
+        npl_until=date_col(loan_dates[:, 3]),
     )
     inst_frame = installments.select(INSTALLMENT_INPUT.keys()).with_columns(cleared_on=date_col(cleared_on))
     if detail:
@@ -332,6 +350,45 @@ def _settled(owed, paid, k):  # fmt: skip
     )
 
 
+@numba.njit(cache=True)
+def _add_months(day, months):  # fmt: skip
+    """Same day of month `months` later (clamped to the month's end), on day numbers since 1970-01-01."""
+    z = day + 719468  # civil-from-days and days-from-civil (H. Hinnant), proleptic Gregorian
+    era = (z if z >= 0 else z - 146096) // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    y = yoe + era * 400 + (1 if m <= 2 else 0)
+    index = y * 12 + (m - 1) + months
+    y, m = index // 12, index % 12 + 1
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    length = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[m - 1]
+    d = min(d, length)
+    y -= 1 if m <= 2 else 0
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m - 3 if m > 2 else m + 9) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@numba.njit(cache=True)
+def _upgrade_on(repaid, due, months, periods):  # fmt: skip
+    """The first day an NPL repaid on `repaid` may be upgraded (domain-rules.md §1.2): after `periods` further
+    repayment periods or `months` months of normal repayment, whichever comes first."""
+    end = _add_months(repaid, months)
+    seen = 0
+    for k in range(due.shape[0]):
+        if due[k] > repaid:
+            seen += 1
+            if seen == periods:
+                return min(end, due[k] + 1)
+    return end
+
+
 BLOCKS = 512  # loans are walked in blocks, in parallel; each block reuses one scratch area
 
 
@@ -340,15 +397,15 @@ def _walk(
     inst_start, inst_end, pay_start, pay_end, penalty_rate, day_basis, compound, order,
     due, prin, intr, fee,
     pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, is_reversal, reversed_on,
-    as_of, set_of_loan, band_low, band_high, detail,
+    as_of, set_of_loan, band_low, band_high, detail, npl_after, upgrade_months, upgrade_periods,
 ):  # fmt: skip
     n_inst = due.shape[0]
     n_loans = inst_start.shape[0]
     cleared_on = np.full(n_inst, -1, np.int32)
     paid_out = np.zeros((n_inst if detail else 0, 4), np.int64)
     pen_out = np.zeros(n_inst if detail else 0, np.int64)
-    loan_out = np.zeros((n_loans, 12), np.int64)
-    loan_dates = np.full((n_loans, 3), -1, np.int32)
+    loan_out = np.zeros((n_loans, 13), np.int64)
+    loan_dates = np.full((n_loans, 4), -1, np.int32)
     by_band = np.zeros((n_loans, band_low.shape[1]), np.int64)
     blocks = min(BLOCKS, n_loans)
     for block in numba.prange(blocks):
@@ -377,7 +434,8 @@ def _walk(
                 loan, i0, i1, pay_start[loan], pay_end[loan], penalty_rate[loan], day_basis[loan] * 1_000_000,
                 compound[loan], order, due[i0:i1], owed, paid, accrued_to, cleared_on[i0:i1],
                 pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, is_reversal,
-                reversed_on, as_of, loan_out, loan_dates,
+                reversed_on, as_of, loan_out, loan_dates, npl_after[loan], upgrade_months[loan],
+                upgrade_periods[loan],
             )  # fmt: skip
             s = set_of_loan[loan]
             for j in range(i1 - i0):
@@ -406,7 +464,7 @@ def _walk(
 def _one_loan(
     loan, i0, i1, p, p1, rate, denominator, comp, order, due, owed, paid, accrued_to, cleared_on,
     pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, is_reversal, reversed_on, as_of,
-    loan_out, loan_dates,
+    loan_out, loan_dates, npl_after, upgrade_months, upgrade_periods,
 ):  # fmt: skip
     """Walk one loan's installments (local index j: `due`, `owed`, `paid`, `cleared_on` are its rows) and
     payments [p, p1) in date order."""
@@ -421,6 +479,9 @@ def _one_loan(
     cure_date = np.int32(-1)
     times = 0
     max_dpd = 0
+    episode_max = 0  # the worst dpd of the current episode
+    npl = False  # was non-performing (an episode beyond npl_after days) and not yet upgraded
+    repaid = np.int32(-1)  # when the arrears of the last episode while non-performing were repaid
     while True:
         while p < p1 and not _counts(p, is_reversal, reversed_on, as_of):
             p += 1
@@ -439,11 +500,19 @@ def _one_loan(
         while first_unpaid < matured and _settled(owed, paid, first_unpaid):
             first_unpaid += 1
         if first_unpaid < matured and due[first_unpaid] < t:
-            max_dpd = max(max_dpd, t - due[first_unpaid])
             if not in_episode:
                 in_episode = True
                 times += 1
                 episode_start = due[first_unpaid] + 1
+                episode_max = 0
+                if (
+                    npl
+                    and repaid >= 0
+                    and episode_start > _upgrade_on(repaid, due, upgrade_months, upgrade_periods)
+                ):
+                    npl = False  # it had repaid normally long enough before this episode began
+            max_dpd = max(max_dpd, t - due[first_unpaid])
+            episode_max = max(episode_max, t - due[first_unpaid])
         if t_pay > as_of:
             break
         while p < p1 and pay_date[p] == t:
@@ -487,6 +556,8 @@ def _one_loan(
         if in_episode and not (first_unpaid < matured and due[first_unpaid] < t):
             in_episode = False
             cure_date = t
+            if episode_max > npl_after or npl:
+                npl, repaid = True, t  # the upgrade clock starts (again) when arrears are repaid
 
     # The state at the end of as_of.
     for k in range(first_open, matured):
@@ -523,3 +594,10 @@ def _one_loan(
     loan_out[loan, 10] = dpd
     loan_dates[loan, 0] = episode_start if in_episode else -1
     loan_dates[loan, 1] = cure_date
+    if npl and not in_episode:
+        upgrade = _upgrade_on(repaid, due, upgrade_months, upgrade_periods)
+        if as_of < upgrade:
+            loan_out[loan, 12] = 1
+            loan_dates[loan, 3] = upgrade
+    elif npl:
+        loan_out[loan, 12] = 1  # overdue again before it could be upgraded

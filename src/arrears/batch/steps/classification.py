@@ -8,6 +8,9 @@ classification = the most severe of
   when the loan was restructured more than once. The period starts at the first repayment date after the
   restructuring and lasts at least `observation_months` and `observation_periods` repayment periods; a missed
   payment (an installment due in the period and not paid on its due date) restarts it from the missed date;
+- the upgrade rule (§1.2): a loan that was non-performing (an episode beyond the substandard threshold) stays at
+  least substandard after its arrears are repaid until `upgrade_periods` repayment periods or `upgrade_months`
+  months of normal repayment have passed, whichever is first (the allocation kernel follows the episodes);
 - an approved manual override, which can only make it stricter (it is ignored where the rules are stricter).
 Thresholds come from the versioned `rules.ClassificationRule` in force on the business date.
 """
@@ -34,6 +37,8 @@ class Thresholds:
     restructured_again_floor: str = "substandard"
     observation_months: int = 12
     observation_periods: int = 2
+    upgrade_months: int = 6
+    upgrade_periods: int = 2
 
 
 GENERAL = Thresholds()
@@ -144,7 +149,7 @@ def classify(
     general: Thresholds = GENERAL,
     credit_card: Thresholds = CREDIT_CARD,
 ) -> pl.DataFrame:
-    """Needs product_type, dpd, technical_overdue, observation_until, restructure_count; `overrides` has loan_id,
+    """Needs product_type, dpd, technical_overdue, observation_until, restructure_count, npl_hold; `overrides` has loan_id,
     classification, effective_from of approved overrides. Adds rule_classification and classification."""
     card = pl.col("product_type") == "credit_card"
     in_observation = pl.col("observation_until").is_not_null() & (pl.col("observation_until") >= as_of)
@@ -163,10 +168,11 @@ def classify(
         .group_by("loan_id")
         .agg(manual=_rank(pl.col("classification").last()))
     )
+    held = pl.when(pl.col("npl_hold")).then(RANK["substandard"]).otherwise(0)
     rule_rank = (
         pl.when(card)
-        .then(pl.max_horizontal(_floor_by_dpd(credit_card), restructured(credit_card)))
-        .otherwise(pl.max_horizontal(_floor_by_dpd(general), restructured(general)))
+        .then(pl.max_horizontal(_floor_by_dpd(credit_card), restructured(credit_card), held))
+        .otherwise(pl.max_horizontal(_floor_by_dpd(general), restructured(general), held))
     )
     codes = pl.Series(SEVERITY)
     return (
