@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,6 +93,21 @@ def state_as_of(
     paid of each component (the loan page wants it, the nightly close does not). `prepared`: the allocation
     inputs already prepared from `inputs` (`close_days` prepares them once for all its dates). `summary`: only
     what the history compares (days before the last of a close), without `overdue_by_bucket`."""
+    return _states(inputs, as_of, rules, detail=detail, prepared=prepared, summary=summary)[0]
+
+
+def _states(
+    inputs: dict[str, pl.DataFrame],
+    as_of: dt.date,
+    rules: Rules,
+    *,
+    detail: bool = False,
+    prepared: allocation.Prepared | None = None,
+    summary: bool = False,
+    day_before: Rules | None = None,
+) -> tuple[DayResult, DayResult | None]:
+    """`state_as_of`, and with `day_before` (the rules of as_of − 1) also the summary of the day before, taken
+    on the same walk of the kernel."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -118,7 +133,8 @@ def state_as_of(
     upgrade = allocation.Upgrade(
         by_scale("substandard_after"), by_scale("upgrade_months"), by_scale("upgrade_periods")
     )
-    alloc = allocation.allocate(prepared, as_of, bands=bands, upgrade=upgrade, detail=detail)
+    before = as_of - ONE_DAY if day_before is not None else None
+    alloc = allocation.allocate(prepared, as_of, bands=bands, upgrade=upgrade, detail=detail, before=before)
     lap("allocate")
     state = loans.select(
         "loan_id", "borrower_id", "product_type", "grace_days", "bucket_set_id"
@@ -128,6 +144,29 @@ def state_as_of(
         else buckets.overdue_by_bucket(alloc.overdue_by_band, bands.set_of_loan, codes),
         **{c: alloc.loans[c] for c in alloc.loans.columns if c != "loan_id"},
     )
+    result = _finish(state, alloc.installments, inputs, as_of, rules, lap)
+    result.timings = timings
+    if day_before is None or before is None:
+        return result, None
+    earlier = state.with_columns(
+        dpd=pl.col("before_dpd"),
+        episode_start=pl.col("before_episode_start"),
+        npl_hold=pl.col("before_npl_hold"),
+        problem=pl.col("before_problem"),
+    )
+    return result, _finish(earlier, alloc.installments, inputs, before, day_before, lap)
+
+
+def _finish(
+    state: pl.DataFrame,
+    installments: pl.DataFrame,
+    inputs: dict[str, pl.DataFrame],
+    as_of: dt.date,
+    rules: Rules,
+    lap: Callable[[str], None],
+) -> DayResult:
+    """From the kernel's per-loan facts to the status: problems set aside, delinquent days, bucket,
+    classification, amounts."""
     problems = state.filter((pl.col("installment_count") == 0) | (pl.col("problem") != allocation.OK)).select(
         "loan_id",
         problem=pl.when(pl.col("installment_count") == 0)
@@ -143,9 +182,7 @@ def state_as_of(
     state = state.join(flagged, on=["loan_id", "episode_start"], how="left", nulls_equal=False).with_columns(
         pl.col("technical_overdue").fill_null(False)
     )
-    state = classification.observation(
-        state, alloc.installments, inputs["restructurings"], as_of, rules.general
-    )
+    state = classification.observation(state, installments, inputs["restructurings"], as_of, rules.general)
     state = classification.classify(state, inputs["overrides"], as_of, rules.general, rules.credit_card)
     lap("classification")
     status = state.select(
@@ -157,7 +194,7 @@ def state_as_of(
         ),
     ).select(*STATUS_COLUMNS, "borrower_id")
     lap("assemble")
-    return DayResult(as_of, status, alloc.installments, problems, timings)
+    return DayResult(as_of, status, installments, problems)
 
 
 def close_days(
@@ -175,30 +212,42 @@ def close_days(
     dates = sorted(dates)
 
     def rules_on(day: dt.date) -> Rules:
-        return rules if isinstance(rules, Rules) else rules[max(day, dates[0])]
+        if isinstance(rules, Rules):
+            return rules
+        return rules[day] if day in rules else rules[max(day, dates[0])]
 
     clock = time.perf_counter()
     prepared = allocation.prepare(
         inputs["loans"], inputs["installments"], inputs["payments"], rules_on(dates[0]).waterfall
     )
     prepare_seconds = time.perf_counter() - clock
+    found = []
+    timings = {"prepare": prepare_seconds}
+    previous: DayResult | None = None
     if opening:
         empty = pl.DataFrame(
             schema=dict.fromkeys(["loan_id", "bucket", "classification"], pl.String) | {"dpd": pl.Int32}
         )
         previous = DayResult(dates[0] - ONE_DAY, empty, pl.DataFrame(), pl.DataFrame())
-    else:
-        previous = state_as_of(
-            inputs, dates[0] - ONE_DAY, rules_on(dates[0] - ONE_DAY), prepared=prepared, summary=True
-        )
-    timings = {"prepare": prepare_seconds, **previous.timings}
-    found = []
     for day in dates:
-        current = state_as_of(inputs, day, rules_on(day), prepared=prepared, summary=day != dates[-1])
+        last = day == dates[-1]
+        if previous is None:  # the first day and the day before it, on one walk
+            current, previous = _states(
+                inputs,
+                day,
+                rules_on(day),
+                prepared=prepared,
+                summary=not last,
+                day_before=rules_on(day - ONE_DAY),
+            )
+        else:
+            current = state_as_of(inputs, day, rules_on(day), prepared=prepared, summary=not last)
         for step, seconds in current.timings.items():
             timings[step] = timings.get(step, 0.0) + seconds
         clock = time.perf_counter()
+        assert previous is not None
         found.append(changes.status_changes(previous.status, current.status, day))
         timings["changes"] = timings.get("changes", 0.0) + time.perf_counter() - clock
         previous = current
+    assert previous is not None
     return previous, pl.concat(found), timings

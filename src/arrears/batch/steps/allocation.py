@@ -240,11 +240,14 @@ def allocate(
     bands: Bands | None = None,
     upgrade: Upgrade | None = None,
     detail: bool = False,
+    before: dt.date | None = None,
 ) -> Allocation:
     """Allocate every loan's effective payments and accrue penalty interest up to the end of `as_of`.
 
     Returns per-loan amounts and episode facts; per installment the day its scheduled amounts were settled, and
-    with `detail` what was paid of each component.
+    with `detail` what was paid of each component. `before` (an earlier date): the loans also carry what the
+    history compares at the end of that day (`before_dpd`, `before_episode_start`, `before_npl_hold`,
+    `before_problem`), taken on the same walk.
     """
     loan_ids, installments = prepared.loan_ids, prepared.installments
     if bands is None:
@@ -259,6 +262,7 @@ def allocate(
         np.array(bands.high, dtype=np.int64),
         detail,
         *(upgrade or Upgrade.default(loan_ids.len())),
+        np.int32(-1 if before is None else (before - dt.date(1970, 1, 1)).days),
     )
     inst_start, inst_end = prepared.arrays[0], prepared.arrays[1]
 
@@ -289,6 +293,13 @@ def allocate(
         oldest_unpaid_due=date_col(loan_dates[:, 2]),
         npl_until=date_col(loan_dates[:, 3]),
     )
+    if before is not None:
+        loan_frame = loan_frame.with_columns(
+            before_dpd=pl.Series(loan_out[:, 13].astype(np.int32)),
+            before_npl_hold=pl.Series(loan_out[:, 14].astype(np.bool_)),
+            before_problem=pl.Series(loan_out[:, 15]),
+            before_episode_start=date_col(loan_dates[:, 4]),
+        )
     inst_frame = installments.select(INSTALLMENT_INPUT.keys()).with_columns(cleared_on=date_col(cleared_on))
     if detail:
         inst_frame = inst_frame.with_columns(
@@ -332,6 +343,16 @@ def _pay(owed, paid, k, comp, left):  # fmt: skip
     x = min(left, owed[k, comp] - paid[k, comp])
     paid[k, comp] += x
     return left - x
+
+
+@numba.njit(cache=True)
+def _load(owed, paid, accrued_to, fee, intr, prin, due, i0, i1):  # fmt: skip
+    """A loan's installments into the scratch area, nothing paid yet."""
+    for j in range(i1 - i0):
+        k = i0 + j
+        owed[j, FEE], owed[j, PENALTY], owed[j, INTEREST], owed[j, PRINCIPAL] = fee[k], 0, intr[k], prin[k]
+        paid[j, :] = 0
+        accrued_to[j] = due[k]
 
 
 @numba.njit(cache=True)
@@ -397,15 +418,15 @@ def _walk(
     inst_start, inst_end, pay_start, pay_end, penalty_rate, day_basis, compound, order,
     due, prin, intr, fee,
     pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, is_reversal, reversed_on,
-    as_of, set_of_loan, band_low, band_high, detail, npl_after, upgrade_months, upgrade_periods,
+    as_of, set_of_loan, band_low, band_high, detail, npl_after, upgrade_months, upgrade_periods, snap,
 ):  # fmt: skip
     n_inst = due.shape[0]
     n_loans = inst_start.shape[0]
     cleared_on = np.full(n_inst, -1, np.int32)
     paid_out = np.zeros((n_inst if detail else 0, 4), np.int64)
     pen_out = np.zeros(n_inst if detail else 0, np.int64)
-    loan_out = np.zeros((n_loans, 13), np.int64)
-    loan_dates = np.full((n_loans, 4), -1, np.int32)
+    loan_out = np.zeros((n_loans, 16), np.int64)
+    loan_dates = np.full((n_loans, 5), -1, np.int32)
     by_band = np.zeros((n_loans, band_low.shape[1]), np.int64)
     blocks = min(BLOCKS, n_loans)
     for block in numba.prange(blocks):
@@ -420,23 +441,34 @@ def _walk(
         accrued_to = np.zeros(size, np.int32)
         for loan in range(first, last):
             i0, i1 = inst_start[loan], inst_end[loan]
-            for j in range(i1 - i0):
-                k = i0 + j
-                owed[j, FEE], owed[j, PENALTY], owed[j, INTEREST], owed[j, PRINCIPAL] = (
-                    fee[k],
-                    0,
-                    intr[k],
-                    prin[k],
-                )
-                paid[j, :] = 0
-                accrued_to[j] = due[k]
-            _one_loan(
-                loan, i0, i1, pay_start[loan], pay_end[loan], penalty_rate[loan], day_basis[loan] * 1_000_000,
-                compound[loan], order, due[i0:i1], owed, paid, accrued_to, cleared_on[i0:i1],
-                pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, is_reversal,
-                reversed_on, as_of, loan_out, loan_dates, npl_after[loan], upgrade_months[loan],
-                upgrade_periods[loan],
-            )  # fmt: skip
+            walk_snap = snap
+            if snap >= 0:
+                # A payment reversed after `snap` but by as_of counts on the earlier day and not on as_of: that
+                # loan's earlier day needs a walk of its own.
+                for q in range(pay_start[loan], pay_end[loan]):
+                    if snap < reversed_on[q] <= as_of:
+                        walk_snap = -1
+                        break
+            passes = 2 if walk_snap < 0 <= snap else 1
+            for walk in range(passes):
+                day = (
+                    snap if walk < passes - 1 else as_of
+                )  # the earlier day first, when it has a walk of its own
+                mark = walk_snap
+                _load(owed, paid, accrued_to, fee, intr, prin, due, i0, i1)
+                cleared_on[i0:i1] = -1
+                loan_out[loan, :13] = 0
+                loan_dates[loan, :4] = -1
+                _one_loan(
+                    loan, i0, i1, pay_start[loan], pay_end[loan], penalty_rate[loan], day_basis[loan] * 1_000_000,
+                    compound[loan], order, due[i0:i1], owed, paid, accrued_to, cleared_on[i0:i1],
+                    pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, is_reversal,
+                    reversed_on, day, loan_out, loan_dates, npl_after[loan], upgrade_months[loan],
+                    upgrade_periods[loan], mark,
+                )  # fmt: skip
+                if day != as_of:  # the earlier day's own walk: keep what the history compares
+                    loan_out[loan, 13], loan_out[loan, 14] = loan_out[loan, 10], loan_out[loan, 12]
+                    loan_out[loan, 15], loan_dates[loan, 4] = loan_out[loan, 0], loan_dates[loan, 0]
             s = set_of_loan[loan]
             for j in range(i1 - i0):
                 k = i0 + j
@@ -464,7 +496,7 @@ def _walk(
 def _one_loan(
     loan, i0, i1, p, p1, rate, denominator, comp, order, due, owed, paid, accrued_to, cleared_on,
     pay_date, pay_amount, has_split, split_fee, split_pen, split_int, split_prin, is_reversal, reversed_on, as_of,
-    loan_out, loan_dates, npl_after, upgrade_months, upgrade_periods,
+    loan_out, loan_dates, npl_after, upgrade_months, upgrade_periods, snap,
 ):  # fmt: skip
     """Walk one loan's installments (local index j: `due`, `owed`, `paid`, `cleared_on` are its rows) and
     payments [p, p1) in date order."""
@@ -482,11 +514,14 @@ def _one_loan(
     episode_max = 0  # the worst dpd of the current episode
     npl = False  # was non-performing (an episode beyond npl_after days) and not yet upgraded
     repaid = np.int32(-1)  # when the arrears of the last episode while non-performing were repaid
+    pending = snap >= 0  # the state at the end of `snap` (an earlier day) is still to be taken
     while True:
         while p < p1 and not _counts(p, is_reversal, reversed_on, as_of):
             p += 1
         t_pay = pay_date[p] if p < p1 else never
         t = min(t_pay, as_of)  # the next payment day, or the end
+        if pending and snap < t:
+            t = snap
         # Installments falling due by t; a credit waiting for them pays them on their due date.
         while matured < n and due[matured] <= t:
             k = matured
@@ -513,9 +548,7 @@ def _one_loan(
                     npl = False  # it had repaid normally long enough before this episode began
             max_dpd = max(max_dpd, t - due[first_unpaid])
             episode_max = max(episode_max, t - due[first_unpaid])
-        if t_pay > as_of:
-            break
-        while p < p1 and pay_date[p] == t:
+        while t_pay == t and p < p1 and pay_date[p] == t:
             if not _counts(p, is_reversal, reversed_on, as_of):
                 p += 1
                 continue
@@ -558,6 +591,20 @@ def _one_loan(
             cure_date = t
             if episode_max > npl_after or npl:
                 npl, repaid = True, t  # the upgrade clock starts (again) when arrears are repaid
+        if pending and t == snap:
+            pending = False
+            if first_unpaid < matured and due[first_unpaid] < snap:
+                loan_out[loan, 13] = snap - due[first_unpaid]
+            loan_dates[loan, 4] = episode_start if in_episode else -1
+            if npl and (in_episode or snap < _upgrade_on(repaid, due, upgrade_months, upgrade_periods)):
+                loan_out[loan, 14] = 1
+            waiting = np.int64(0)  # what is not yet due at the end of snap
+            for k in range(matured, n):
+                waiting += owed[k, FEE] - paid[k, FEE] + owed[k, INTEREST] - paid[k, INTEREST]
+                waiting += owed[k, PRINCIPAL] - paid[k, PRINCIPAL]
+            loan_out[loan, 15] = OVERPAID if credit > waiting else OK
+        if t == as_of and t_pay > as_of:
+            break
 
     # The state at the end of as_of.
     for k in range(first_open, matured):
