@@ -4,7 +4,8 @@ Two uses: the speed ratio against the set-based partition function, and an indep
 rules (allocation.py docstring) to cross-check it loan by loan. It covers what the bench's portfolio exercises:
 payment netting (reversals), the installment-major waterfall (fee → penalty → interest → principal, oldest first),
 split payments, credit held until the next due date, penalty (and compound) interest posted per installment when
-a payment reaches it and at as-of, days past due, delinquent days after grace, buckets, the five-tier dpd floors.
+a payment reaches it and at as-of, days past due, delinquent days after grace, buckets, the five-tier dpd floors
+and the upgrade rule for repaid non-performing loans.
 Pauses, technical overdues, restructurings and overrides are not modelled (the generated portfolio has none).
 """
 
@@ -21,6 +22,7 @@ SPLIT_COLUMNS = ("fee_paid", "penalty_paid", "interest_paid", "principal_paid") 
 SEVERITY = ("normal", "special_mention", "substandard", "doubtful", "loss")
 GENERAL_FLOORS = (0, 90, 270, 360)  # dpd above each → special mention, substandard, doubtful, loss
 CREDIT_CARD_FLOORS = (0, 90, 120, 180)
+NPL_AFTER, UPGRADE_MONTHS, UPGRADE_PERIODS = 90, 6, 2  # the upgrade rule (domain-rules.md §1.2)
 EPOCH = pd.Timestamp("1970-01-01")
 
 
@@ -74,13 +76,35 @@ def allocate_loan(
     if pays is not None:
         for row in pays.sort_values(["paid_day", "payment_id"]).itertuples(index=False):
             by_day.setdefault(row.paid_day, []).append(row)
+
+    def oldest_unpaid_due(day: int) -> int | None:
+        late = [due[k] for k in range(matured) if due[k] < day and not settled(k)]
+        return late[0] if late else None
+
+    def upgrade_on(repaid_day: int) -> int:
+        """domain-rules.md §1.2: 2 periods or 6 months of normal repayment, whichever is first."""
+        repaid_date = (EPOCH + pd.Timedelta(days=repaid_day)).date()
+        six_months = (pd.Timestamp(repaid_date) + pd.DateOffset(months=UPGRADE_MONTHS) - EPOCH).days
+        later = [d for d in due if d > repaid_day]
+        return (
+            min(six_months, later[UPGRADE_PERIODS - 1] + 1) if len(later) >= UPGRADE_PERIODS else six_months
+        )
+
     credit, matured = 0, 0
+    in_episode, episode_max, npl, repaid = False, 0, False, -1
     for day in sorted({*by_day, as_of}):
         # installments falling due by `day`; a waiting credit pays them when they do
         while matured < len(due) and due[matured] <= day:
             for component in WATERFALL:
                 credit = pay(matured, component, credit)
             matured += 1
+        oldest = oldest_unpaid_due(day)  # the episode as it stands before the day's payments
+        if oldest is not None:
+            if not in_episode:
+                in_episode, episode_max = True, 0
+                if npl and oldest + 1 > upgrade_on(repaid):
+                    npl = False  # upgraded before this episode began
+            episode_max = max(episode_max, day - oldest)
         for p in by_day.get(day, []):
             parts = [getattr(p, c) for c in SPLIT_COLUMNS]
             left = p.amount
@@ -101,6 +125,10 @@ def allocate_loan(
                 for component in WATERFALL:
                     left = pay(k, component, left)
             credit += left
+        if in_episode and oldest_unpaid_due(day) is None:
+            in_episode = False
+            if episode_max > NPL_AFTER or npl:
+                npl, repaid = True, day
     for k in range(matured):
         bring_up(k, as_of)
 
@@ -129,6 +157,7 @@ def allocate_loan(
     result["dpd"] = as_of - unpaid[0] if unpaid else 0
     result["credit"] = credit
     result["overpaid"] = credit > not_yet_due
+    result["npl_hold"] = npl and (in_episode or as_of < upgrade_on(repaid))
     return result
 
 
@@ -187,7 +216,11 @@ def close(
     state["bucket"] = state["delinquent_days"].apply(_bucket, args=(ranges,))
     card = state["product_type"] == "credit_card"
     state["classification"] = [
-        _floor(int(d), CREDIT_CARD_FLOORS if c else GENERAL_FLOORS)
-        for d, c in zip(state["dpd"], card, strict=True)
+        max(
+            _floor(int(d), CREDIT_CARD_FLOORS if c else GENERAL_FLOORS),
+            "substandard" if h else "normal",
+            key=SEVERITY.index,
+        )
+        for d, c, h in zip(state["dpd"], card, state["npl_hold"], strict=True)
     ]
     return state.reset_index(drop=True), problems.reset_index(drop=True)
