@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from arrears.batch.partition import INPUTS, Rules
+from arrears.batch.steps.buckets import DEFAULT_RANGES, ranges_frame
 from arrears.portfolio.interchange.validate import PENALTY_FACTOR
 from arrears.portfolio.schedules import amortize
 
@@ -24,20 +25,12 @@ SORT_KEYS = {
     "installments": ["loan_id", "installment_no"],
     "payments": ["loan_id", "paid_on", "payment_id"],
 }
-DEFAULT_BUCKETS = [
-    ("M0", 0, 0), ("M1", 1, 30), ("M2", 31, 60), ("M3", 61, 90), ("M4", 91, 120), ("M5", 121, 150),
-    ("M6", 151, 180), ("M7+", 181, None),
-]  # fmt: skip
+DEFAULT_BUCKETS = [(r.code, r.min_days, r.max_days) for r in DEFAULT_RANGES]
 
 
 def rules() -> Rules:
-    """The default bucket set (delinquency migration 0002) and the default classification thresholds."""
-    ranges = pl.DataFrame(
-        [(1, code, low, high) for code, low, high in DEFAULT_BUCKETS],
-        schema={"set_id": pl.Int64, "code": pl.String, "min_days": pl.Int64, "max_days": pl.Int64},
-        orient="row",
-    )
-    return Rules(bucket_ranges=ranges, default_bucket_set=1)
+    """The default bucket set (seeded after migrate) and the default classification thresholds."""
+    return Rules(bucket_ranges=ranges_frame([(1, *row) for row in DEFAULT_BUCKETS]), default_bucket_set=1)
 
 
 def portfolio_dir(loans: int, seed: int, as_of: dt.date) -> Path:

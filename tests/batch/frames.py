@@ -9,17 +9,12 @@ from typing import Any
 import polars as pl
 
 from arrears.batch.partition import INPUTS, Rules
+from arrears.batch.steps.buckets import DEFAULT_RANGES, ranges_frame
 from arrears.batch.steps.classification import CREDIT_CARD, GENERAL
 
 D = dt.date
-M_BUCKETS = [("M0", 0, 0), ("M1", 1, 30), ("M2", 31, 60), ("M3", 61, 90), ("M4", 91, 120), ("M5", 121, 150),
-             ("M6", 151, 180), ("M7+", 181, None)]  # fmt: skip
 RULES = Rules(
-    pl.DataFrame(
-        [(1, code, low, high) for code, low, high in M_BUCKETS],
-        schema={"set_id": pl.Int64, "code": pl.String, "min_days": pl.Int64, "max_days": pl.Int64},
-        orient="row",
-    ),
+    ranges_frame([(1, r.code, r.min_days, r.max_days) for r in DEFAULT_RANGES]),
     default_bucket_set=1,
     general=GENERAL,
     credit_card=CREDIT_CARD,

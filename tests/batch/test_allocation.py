@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from arrears.batch.steps.allocation import allocate, effective_payments, prepare
+from arrears.batch.steps.allocation import allocate, prepare
 from tests.batch.frames import D, fen, frame, installment, loan, payment
 
 AS_OF = D(2026, 4, 15)
@@ -73,14 +73,15 @@ def test_a_reversal_undoes_the_payment_from_its_own_date() -> None:
     assert rows[0]["principal_paid"] == 0
 
 
-def test_effective_payments_drop_reversals_and_what_they_reverse() -> None:
-    payments = frame(
-        "payments",
-        [payment("P1", "L1", D(2026, 1, 10), "1"), payment("R1", "L1", D(2026, 2, 1), "1", reverses="P1"),
-         payment("P2", "L1", D(2026, 2, 2), "1")],
-    )  # fmt: skip
-    assert effective_payments(payments, D(2026, 1, 31))["payment_id"].to_list() == ["P1"]
-    assert effective_payments(payments, D(2026, 2, 2))["payment_id"].to_list() == ["P2"]
+def test_only_payments_made_and_not_reversed_by_the_day_count() -> None:
+    payments = [payment("P1", "L1", D(2026, 1, 10), "1"), payment("R1", "L1", D(2026, 2, 1), "1", reverses="P1"),
+                payment("P2", "L1", D(2026, 2, 2), "2")]  # fmt: skip
+    one = [installment("L1", 1, D(2026, 1, 5), "1000")]
+    # No penalty, so what counts all goes to principal: P1 alone on 01-31, P2 alone on 02-02 (R1 never counts).
+    assert run([loan(penalty_rate="0")], one, payments, as_of=D(2026, 1, 31))[1][0]["principal_paid"] == fen(
+        1
+    )
+    assert run([loan(penalty_rate="0")], one, payments, as_of=D(2026, 2, 2))[1][0]["principal_paid"] == fen(2)
 
 
 def test_an_overpayment_is_held_and_pays_the_next_installments_when_they_fall_due() -> None:

@@ -13,7 +13,7 @@ import pytest
 from django.utils import translation
 
 from arrears.batch.partition import Rules, close_days, state_as_of
-from arrears.batch.steps.buckets import BucketRange, range_problems
+from arrears.batch.steps.buckets import DEFAULT_RANGES, BucketRange, range_problems
 from tests.batch.frames import RULES, D, fen, inputs, installment, loan, payment
 
 
@@ -94,9 +94,7 @@ def test_bucket_sets_are_checked_before_loading(
 
 
 def test_the_default_set_is_valid_and_a_covering_set_is_accepted() -> None:
-    from arrears.delinquency.services import DEFAULT_BUCKETS
-
-    assert range_problems([BucketRange(c, n, lo, hi) for c, n, lo, hi in DEFAULT_BUCKETS]) == []
+    assert range_problems(DEFAULT_RANGES) == []
 
 
 def test_products_can_have_their_own_bucket_set() -> None:

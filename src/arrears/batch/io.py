@@ -2,11 +2,13 @@
 
 Worker processes read through connectorx (a separate connection, columnar, no Python objects per row); the
 in-process path reads through Django's own connection, which sees the current transaction (tests, the inline
-one-loan recompute). Importing this module does not need Django to be set up, so spawned workers can use it. Writes go through `portfolio.interchange.store.upsert_table` (COPY on PostgreSQL).
+one-loan recompute). Importing this module does not need Django to be set up, so spawned workers can use it.
+Writes go through `portfolio.interchange.store.upsert_table` (COPY on PostgreSQL).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -17,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from arrears.batch.partition import INPUTS, STATUS_COLUMNS, Rules, conform
-from arrears.batch.steps import classification
+from arrears.batch.steps import buckets, classification
 from arrears.portfolio.interchange import store
 
 RATE = "CAST(ROUND({} * 1000000) AS BIGINT)"
@@ -126,11 +128,13 @@ def _plain(value: Any) -> str | None:
     return str(value)
 
 
-def loan_id_bounds(parts: int) -> list[tuple[str | None, str | None]]:
-    """Split active loans into `parts` id ranges of about equal size, in the database's own order."""
+def loan_id_bounds(at_least: int, per_part: int) -> list[tuple[str | None, str | None]]:
+    """Split active loans into id ranges of about equal size, in the database's own order: at least `at_least`
+    ranges, and enough that none holds more than `per_part` loans."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT loan_id FROM portfolio_loan WHERE status = 'active' ORDER BY loan_id")
         ids = [row[0] for row in cursor.fetchall()]
+    parts = max(at_least, -(-len(ids) // per_part))
     if not ids or parts <= 1:
         return [(None, None)]
     step = -(-len(ids) // parts)
@@ -142,41 +146,25 @@ def loan_id_bounds(parts: int) -> list[tuple[str | None, str | None]]:
 def load_rules(dates: list[dt.date]) -> dict[dt.date, Rules]:
     """The rule values in force on each of `dates`: bucket sets and the classification thresholds (each scale's
     latest version effective on the date). Reads every table once, however many dates."""
-    from arrears.core.errors import NotFound
     from arrears.delinquency.models import Bucket, BucketSet
-    from arrears.rules.models import ClassificationRule
+    from arrears.rules.selectors import classification_rules
 
     sets = list(BucketSet.objects.all())
     default = next((s.pk for s in sets if s.is_default), sets[0].pk if sets else 0)
-    ranges = pl.DataFrame(
-        [(b.bucket_set_id, b.code, b.min_days, b.max_days) for b in Bucket.objects.all()],
-        schema={"set_id": pl.Int64, "code": pl.String, "min_days": pl.Int64, "max_days": pl.Int64},
-        orient="row",
+    ranges = buckets.ranges_frame(
+        [(b.bucket_set_id, b.code, b.min_days, b.max_days) for b in Bucket.objects.all()]
     )
     products = {product: s.pk for s in sets for product in s.product_types}
-    versions = list(ClassificationRule.objects.order_by("-effective_from"))
+    fields = [f.name for f in dataclasses.fields(classification.Thresholds)]
 
-    def thresholds(scale: str, day: dt.date) -> classification.Thresholds:
-        rule = next((r for r in versions if r.scale == scale and r.effective_from <= day), None)
-        if rule is None:
-            raise NotFound(f"no {scale} classification rule is in force on {day}")
-        return classification.Thresholds(
-            technical_grace_days=rule.technical_grace_days,
-            special_mention_after=rule.special_mention_after,
-            substandard_after=rule.substandard_after,
-            doubtful_after=rule.doubtful_after,
-            loss_after=rule.loss_after,
-            restructured_floor=rule.restructured_floor,
-            restructured_again_floor=rule.restructured_again_floor,
-            observation_months=rule.observation_months,
-            observation_periods=rule.observation_periods,
-            upgrade_months=rule.upgrade_months,
-            upgrade_periods=rule.upgrade_periods,
-        )
+    def thresholds(rule: Any) -> classification.Thresholds:
+        return classification.Thresholds(**{name: getattr(rule, name) for name in fields})
 
     return {
-        day: Rules(ranges, default, products, thresholds("general", day), thresholds("credit_card", day))
-        for day in dates
+        day: Rules(
+            ranges, default, products, thresholds(scales["general"]), thresholds(scales["credit_card"])
+        )
+        for day, scales in classification_rules(dates).items()
     }
 
 
@@ -196,7 +184,10 @@ def write_results(
     for `loan_ids` only. The caller holds the transaction: readers see the old results until it commits."""
     scope = "" if loan_ids is None else loan_filter(loan_ids=loan_ids)
     with connection.cursor() as cursor:
-        cursor.execute(f'DELETE FROM {CHANGES_TABLE} WHERE "on" >= %s AND "on" <= %s {scope}', [first, last])
+        in_dates = (
+            f'"on" >= %s AND "on" <= %s {scope.replace("%", "%%")}'  # ids may hold %, beside parameters
+        )
+        cursor.execute(f"DELETE FROM {CHANGES_TABLE} WHERE {in_dates}", [first, last])
         if status is not None and loan_ids is None and store.is_postgres():
             # Every row is replaced: TRUNCATE halves the load (no dead rows to skip while rebuilding indexes).
             # It locks the table until commit, so readers wait those seconds and never see it half-written.

@@ -206,7 +206,7 @@ def compute(
     wall = time.perf_counter()
     rules = io.load_rules([dates[0] - ONE_DAY, *dates])
     in_process = workers <= 1 or connection.in_atomic_block
-    bounds = io.loan_id_bounds(max(1 if in_process else workers, _partitions_needed()))
+    bounds = io.loan_id_bounds(1 if in_process else workers, LOANS_PER_PARTITION)
     wheres = [io.loan_filter(lower, upper) for lower, upper in bounds]
     parts: list[Any] = []
     progress("compute", 0, len(wheres))
@@ -236,13 +236,6 @@ def compute(
         rows_read=sum(p[4] for p in parts),
         seconds=time.perf_counter() - wall,
     )
-
-
-def _partitions_needed() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM portfolio_loan WHERE status = 'active'")
-        count = cursor.fetchone()[0]
-    return max(1, -(-count // LOANS_PER_PARTITION))
 
 
 def _beat(run: CobRun, progress: Progress, stage: str, done: int, total: int) -> None:

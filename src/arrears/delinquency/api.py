@@ -14,7 +14,6 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from arrears.accounts.models import User
-from arrears.core.errors import NotFound
 from arrears.delinquency import selectors, services
 from arrears.delinquency.models import Pause
 from arrears.portfolio.selectors import get_loan, status_as_dict
@@ -110,7 +109,6 @@ def pause(request: HttpRequest, loan_id: str, payload: PauseIn) -> dict[str, Any
 @router.post("/loans/{loan_id}/pauses/{pause_id}/resume", response=PauseOut)
 def resume(request: HttpRequest, loan_id: str, pause_id: int, payload: ResumeIn) -> dict[str, Any]:
     loan = get_loan(request.user, loan_id)
-    pause_row = Pause.objects.filter(loan=loan, pk=pause_id).first()
-    if pause_row is None:
-        raise NotFound(f"pause {pause_id} of loan {loan_id} not found", pause_id=pause_id)
-    return _pause_out(services.resume(pause_row, payload.end, actor=_actor(request)))
+    return _pause_out(
+        services.resume(selectors.get_pause(loan, pause_id), payload.end, actor=_actor(request))
+    )

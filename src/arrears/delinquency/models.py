@@ -166,6 +166,13 @@ class ClassificationOverride(models.Model):
         return f"{self.loan_id} → {self.classification} ({self.status})"
 
 
+# The amounts of a loan status, in fen; every view of the status shows them as yuan.
+STATUS_MONEY = (
+    "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "outstanding_principal",
+    "total_due", "credit",
+)  # fmt: skip
+
+
 class LoanStatus(models.Model):
     """The state of a loan at the end of `as_of`, written by the latest close (or recomputed inline)."""
 

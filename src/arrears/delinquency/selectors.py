@@ -5,12 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
+
+from arrears.core.errors import NotFound
 from arrears.delinquency.models import ClassificationOverride, LoanStatus, Pause, StatusChange
 from arrears.portfolio.models import Loan
 
 
 def loan_status(loan: Loan) -> LoanStatus | None:
+    """The loan's status read now (after an action's inline recompute replaced it), or None."""
     return LoanStatus.objects.filter(loan=loan).first()
+
+
+def current_status(loan: Loan) -> LoanStatus | None:
+    """The loan's status as `get_loan` loaded it (no query), or None before any close computed it."""
+    try:
+        return loan.status_row
+    except ObjectDoesNotExist:
+        return None
+
+
+def get_pause(loan: Loan, pause_id: int) -> Pause:
+    pause = Pause.objects.filter(loan=loan, pk=pause_id).first()
+    if pause is None:
+        raise NotFound(f"pause {pause_id} of loan {loan.pk} not found", pause_id=pause_id)
+    return pause
 
 
 @dataclass(frozen=True)
@@ -48,7 +67,3 @@ def overrides(loan: Loan) -> list[ClassificationOverride]:
         .select_related("requested_by", "decided_by")
         .order_by("-requested_at")
     )
-
-
-def active_pause(loan: Loan, as_of: dt.date) -> Pause | None:
-    return Pause.objects.filter(loan=loan, start__lte=as_of).exclude(end__lt=as_of).order_by("-start").first()

@@ -21,10 +21,11 @@ from arrears.accounts.roles import APPROVE_CLASSIFICATION, PAUSE_DELINQUENCY, RE
 from arrears.audit import services as audit
 from arrears.batch import io, runner
 from arrears.batch.partition import STATUS_COLUMNS, close_days
-from arrears.batch.steps.buckets import BucketRange, range_problems
+from arrears.batch.steps.buckets import DEFAULT_RANGES, DEFAULT_SET, BucketRange, range_problems
 from arrears.batch.steps.classification import RANK
 from arrears.core.errors import Conflict, DomainError, PermissionDenied
 from arrears.delinquency.models import (
+    STATUS_MONEY,
     Bucket,
     BucketSet,
     ClassificationOverride,
@@ -37,27 +38,20 @@ from arrears.portfolio.interchange.text import yuan_text
 from arrears.portfolio.models import Loan
 
 BUCKET_COLUMNS = ("code", "name", "min_days", "max_days")
-DEFAULT_BUCKET_SET = "M0–M7+"
-DEFAULT_BUCKETS = [
-    ("M0", "M0 正常", 0, 0),
-    ("M1", "M1 (1–30)", 1, 30),
-    ("M2", "M2 (31–60)", 31, 60),
-    ("M3", "M3 (61–90)", 61, 90),
-    ("M4", "M4 (91–120)", 91, 120),
-    ("M5", "M5 (121–150)", 121, 150),
-    ("M6", "M6 (151–180)", 151, 180),
-    ("M7+", "M7+ (181+)", 181, None),
-]
 
 
 def seed_default_bucket_set(**kwargs: Any) -> None:
     """The industry-convention set M0…M7+ (domain-rules.md §10.1) as the default, when there is no set at all."""
     if not BucketSet.objects.exists():
-        bucket_set = BucketSet.objects.create(name=DEFAULT_BUCKET_SET, is_default=True)
-        Bucket.objects.bulk_create(
-            Bucket(bucket_set=bucket_set, code=code, name=name, min_days=low, max_days=high)
-            for code, name, low, high in DEFAULT_BUCKETS
-        )
+        _set_ranges(BucketSet.objects.create(name=DEFAULT_SET, is_default=True), DEFAULT_RANGES)
+
+
+def _set_ranges(bucket_set: BucketSet, ranges: list[BucketRange]) -> None:
+    bucket_set.buckets.all().delete()
+    Bucket.objects.bulk_create(
+        Bucket(bucket_set=bucket_set, code=r.code, name=r.name, min_days=r.min_days, max_days=r.max_days)
+        for r in ranges
+    )
 
 
 # --- bucket sets ------------------------------------------------------------------------------------------
@@ -126,11 +120,7 @@ def save_bucket_set(
                 other.save(update_fields=["product_types"])
         bucket_set.product_types = product_types
     bucket_set.save()
-    bucket_set.buckets.all().delete()
-    Bucket.objects.bulk_create(
-        Bucket(bucket_set=bucket_set, code=r.code, name=r.name, min_days=r.min_days, max_days=r.max_days)
-        for r in ranges
-    )
+    _set_ranges(bucket_set, ranges)
     audit.record(
         "bucket_set.saved",
         "BucketSet",
@@ -372,22 +362,11 @@ def recompute_loans(loan_ids: list[str], since: dt.date | None = None) -> int:
 
 # --- the daily status file --------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = [
-    "loan_id", "borrower_id", "as_of", "dpd", "delinquent_days", "bucket", "classification", "rule_classification",
-    "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "outstanding_principal",
-    "total_due", "credit", "overdue_by_bucket", "times_overdue", "max_dpd", "paused", "episode_start", "cure_date",
-    "observation_until", "npl_until",
-]  # fmt: skip
-MONEY_COLUMNS = [
-    "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "outstanding_principal",
-    "total_due", "credit",
-]  # fmt: skip
-
-
+EXPORT_COLUMNS = ["loan_id", "borrower_id", *STATUS_COLUMNS[1:]]
 STATUS_SCHEMA: dict[str, pl.DataType] = {
     "loan_id": pl.String(), "borrower_id": pl.String(), "as_of": pl.Date(), "dpd": pl.Int32(),
     "delinquent_days": pl.Int32(), "bucket": pl.String(), "classification": pl.String(),
-    "rule_classification": pl.String(), **{c: pl.Int64() for c in MONEY_COLUMNS}, "overdue_by_bucket": pl.String(),
+    "rule_classification": pl.String(), **{c: pl.Int64() for c in STATUS_MONEY}, "overdue_by_bucket": pl.String(),
     "times_overdue": pl.Int32(), "max_dpd": pl.Int32(), "paused": pl.Boolean(), "episode_start": pl.Date(),
     "cure_date": pl.Date(), "observation_until": pl.Date(), "npl_until": pl.Date(),
 }  # fmt: skip
@@ -439,7 +418,7 @@ def export_status(
     else:
         text = pl.Series(["{}"] * frame.height)
     frame = frame.with_columns(
-        *(yuan_text(pl.col(c)).alias(c) for c in MONEY_COLUMNS),
+        *(yuan_text(pl.col(c)).alias(c) for c in STATUS_MONEY),
         overdue_by_bucket=text,
         paused=pl.col("paused").cast(pl.Int8),
     ).select(EXPORT_COLUMNS)

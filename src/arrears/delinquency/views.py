@@ -16,7 +16,6 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +30,7 @@ from arrears.core.dates import local_today
 from arrears.core.errors import DomainError, NotFound, PermissionDenied
 from arrears.delinquency import selectors, services
 from arrears.delinquency.forms import DecisionForm, OverrideRequestForm, PauseForm, ResumeForm
-from arrears.delinquency.models import Bucket, ClassificationOverride, LoanStatus, Pause, StatusChange
+from arrears.delinquency.models import Bucket, ClassificationOverride, LoanStatus, StatusChange
 from arrears.portfolio.models import Loan
 from arrears.portfolio.selectors import get_loan
 from arrears.rules.models import Classification
@@ -40,14 +39,6 @@ PANEL_TEMPLATE = "delinquency/panel.html"
 
 
 # --- reads for the loan page ------------------------------------------------------------------------------
-
-
-def current_status(loan: Loan) -> LoanStatus | None:
-    """The loan's status row as `get_loan` loaded it (no query), or None before any close computed it."""
-    try:
-        return loan.status_row
-    except ObjectDoesNotExist:
-        return None
 
 
 @dataclass(frozen=True)
@@ -324,9 +315,7 @@ def add_pause(request: HttpRequest, loan_id: str) -> HttpResponse:
 @require_POST
 def resume_pause(request: HttpRequest, loan_id: str, pause_id: int) -> HttpResponse:
     loan = get_loan(request.user, loan_id)
-    pause_row = Pause.objects.filter(loan=loan, pk=pause_id).first()
-    if pause_row is None:
-        raise NotFound(f"pause {pause_id} of loan {loan_id} not found")
+    pause_row = selectors.get_pause(loan, pause_id)
 
     def resume(data: dict[str, Any]) -> str:
         services.resume(pause_row, data["end"], actor=_user(request))
@@ -342,7 +331,7 @@ def resume_pause(request: HttpRequest, loan_id: str, pause_id: int) -> HttpRespo
 @require_POST
 def request_classification(request: HttpRequest, loan_id: str) -> HttpResponse:
     loan = get_loan(request.user, loan_id)
-    status = current_status(loan)
+    status = selectors.current_status(loan)
 
     def request_override(data: dict[str, Any]) -> str:
         services.request_override(

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, QuerySet, Sum
 
 from arrears.accounts.models import User
@@ -16,6 +15,8 @@ from arrears.accounts.selectors import visible_loans
 from arrears.core.errors import NotFound
 from arrears.core.masking import mask_id_number, mask_phone
 from arrears.core.money import format_fen
+from arrears.delinquency.models import STATUS_MONEY
+from arrears.delinquency.selectors import current_status
 from arrears.portfolio.models import ImportRun, Loan, Payment
 
 
@@ -179,10 +180,6 @@ def loan_as_dict(loan: Loan, *, full_pii: bool = False) -> dict[str, Any]:
     }
 
 
-STATUS_MONEY = (
-    "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "outstanding_principal",
-    "total_due", "credit",
-)  # fmt: skip
 STATUS_FIELDS = (
     "dpd", "delinquent_days", "bucket", "classification", "rule_classification", *STATUS_MONEY,
     "overdue_by_bucket", "times_overdue", "max_dpd", "paused", "status_as_of", "episode_start", "cure_date",
@@ -192,9 +189,8 @@ STATUS_FIELDS = (
 
 def status_as_dict(loan: Loan) -> dict[str, Any]:
     """The delinquency fields of `loan show --json` (issue 3), from the latest close; null before the first."""
-    try:
-        status = loan.status_row
-    except ObjectDoesNotExist:
+    status = current_status(loan)
+    if status is None:
         return dict.fromkeys(STATUS_FIELDS)
 
     def day(value: dt.date | None) -> str | None:

@@ -106,8 +106,9 @@ def loan_detail(request: HttpRequest, loan_id: str) -> HttpResponse:
     if full_pii:
         services.record_full_pii_read(request.user, [loan.borrower_id], f"loan detail {loan.loan_id}")
     from arrears.delinquency import views as delinquency  # the status panel and the schedule allocation
+    from arrears.delinquency.selectors import current_status
 
-    status = delinquency.current_status(loan)
+    status = current_status(loan)
     context = {
         "loan": loan,
         "borrower": loan.borrower,

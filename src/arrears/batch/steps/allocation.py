@@ -43,17 +43,10 @@ from arrears.portfolio.schedules import SCHEDULE_SCHEMA
 FEE, PENALTY, INTEREST, PRINCIPAL = 0, 1, 2, 3
 COMPONENTS = {"fee": FEE, "penalty": PENALTY, "interest": INTEREST, "principal": PRINCIPAL}
 DEFAULT_WATERFALL = ("fee", "penalty", "interest", "principal")
-NONE = np.int32(-1)  # "no date" in the kernel's int32 day numbers
 
 # Loan-level problems the kernel reports (the loan is skipped, the run goes on).
 OK, OVERPAID = 0, 1
 
-LOAN_INPUT = {
-    "loan_id": pl.String,
-    "penalty_rate": pl.Int64,  # millionths a year
-    "day_basis": pl.Int64,  # 360 or 365
-    "compound_interest": pl.Boolean,
-}
 INSTALLMENT_INPUT = SCHEDULE_SCHEMA  # the schedule as the importer writes it
 PAYMENT_INPUT = {
     "payment_id": pl.String,
@@ -97,13 +90,6 @@ class Allocation(NamedTuple):
     overdue_by_band: (
         np.ndarray
     )  # (loans, bands) overdue scheduled amount by the band of each installment's age
-
-
-def effective_payments(payments: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    """Payments that count at the end of `as_of`: made by then, not reversals, not reversed by then."""
-    made = payments.filter(pl.col("paid_on") <= as_of)
-    reversed_ids = made.filter(pl.col("reverses").is_not_null())["reverses"]
-    return made.filter(pl.col("reverses").is_null() & ~pl.col("payment_id").is_in(reversed_ids.implode()))
 
 
 def _sorted_by(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -179,7 +165,8 @@ def prepare(
     payments: pl.DataFrame,
     waterfall: tuple[str, ...] = DEFAULT_WATERFALL,
 ) -> Prepared:
-    """`loans` needs the columns of LOAN_INPUT; `installments` and `payments` those of INSTALLMENT_INPUT and
+    """`loans` needs loan_id, penalty_rate (millionths a year), day_basis (360 or 365) and compound_interest;
+    `installments` and `payments` the columns of INSTALLMENT_INPUT and
     PAYMENT_INPUT (rows of other loans are ignored). Each payment learns the date it was reversed on (if ever),
     so that the kernel can tell, for any business date, which payments count."""
     installments = _sorted_by(installments, ["loan_id", "due_date", "installment_no"])
@@ -357,7 +344,8 @@ def _load(owed, paid, accrued_to, fee, intr, prin, due, i0, i1):  # fmt: skip
 
 @numba.njit(cache=True)
 def _counts(p, is_reversal, reversed_on, as_of):  # fmt: skip
-    """Payment p counts at the end of as_of (see `effective_payments`); later ones are never reached."""
+    """Payment p counts at the end of as_of: it is not a reversal and was not reversed by then (payments made
+    later are never reached: the walk stops at as_of)."""
     return not is_reversal[p] and not (0 <= reversed_on[p] <= as_of)
 
 

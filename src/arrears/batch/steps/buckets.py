@@ -28,6 +28,25 @@ class BucketRange:
     max_days: int | None
 
 
+# The industry-convention set (domain-rules.md §10.1): the default until someone loads another.
+DEFAULT_SET = "M0–M7+"
+DEFAULT_RANGES = [
+    BucketRange("M0", "M0 正常", 0, 0),
+    BucketRange("M1", "M1 (1–30)", 1, 30),
+    BucketRange("M2", "M2 (31–60)", 31, 60),
+    BucketRange("M3", "M3 (61–90)", 61, 90),
+    BucketRange("M4", "M4 (91–120)", 91, 120),
+    BucketRange("M5", "M5 (121–150)", 121, 150),
+    BucketRange("M6", "M6 (151–180)", 151, 180),
+    BucketRange("M7+", "M7+ (181+)", 181, None),
+]
+
+
+def ranges_frame(rows: list[tuple[int, str, int, int | None]]) -> pl.DataFrame:
+    """Bucket ranges as the steps take them: (set id, code, min_days, max_days) rows."""
+    return pl.DataFrame(rows, schema=BUCKET_RANGES, orient="row")
+
+
 def range_problems(ranges: list[BucketRange]) -> list[str]:
     """Why a bucket set cannot be loaded (empty when it can), in the reader's language: duplicate codes,
     min > max, overlaps, gaps inside the covered span, and an open end anywhere but last."""
