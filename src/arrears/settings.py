@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "arrears.portfolio",
     "arrears.rules",
     "arrears.delinquency",
+    "arrears.risk",
     "arrears.batch",
 ]
 

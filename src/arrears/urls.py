@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("portfolio/", include("arrears.portfolio.urls")),
     path("delinquency/", include("arrears.delinquency.urls")),
+    path("risk/", include("arrears.risk.urls")),
     path("cases/", core_views.coming_soon, {"area": "cases"}, name="cases"),
     path("legal/", core_views.coming_soon, {"area": "legal"}, name="legal"),
     path("reports/", core_views.coming_soon, {"area": "reports"}, name="reports"),

@@ -16,6 +16,8 @@ PAUSE_DELINQUENCY = "pause_delinquency"
 REQUEST_CLASSIFICATION = "request_classification"
 APPROVE_CLASSIFICATION = "approve_classification"
 RUN_BATCH = "run_batch"
+MANAGE_RISK = "manage_risk"  # register models, draft scorecards
+APPROVE_RISK = "approve_risk"  # approve them for production (never one's own)
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.COLLECTOR: frozenset(),
@@ -32,9 +34,13 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             REQUEST_CLASSIFICATION,
             APPROVE_CLASSIFICATION,
             RUN_BATCH,
+            MANAGE_RISK,
+            APPROVE_RISK,
         }
     ),
-    Role.COMPLIANCE: frozenset({VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, VIEW_AUDIT, APPROVE_CLASSIFICATION}),
+    Role.COMPLIANCE: frozenset(
+        {VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, VIEW_AUDIT, APPROVE_CLASSIFICATION, APPROVE_RISK}
+    ),
     Role.ADMIN: frozenset(
         {
             VIEW_ALL_PORTFOLIOS,
@@ -47,6 +53,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             REQUEST_CLASSIFICATION,
             APPROVE_CLASSIFICATION,
             RUN_BATCH,
+            MANAGE_RISK,
+            APPROVE_RISK,
         }
     ),
 }

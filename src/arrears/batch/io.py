@@ -20,6 +20,7 @@ from django.db import connection
 
 from arrears.batch.partition import INPUTS, STATUS_COLUMNS, Rules, conform
 from arrears.batch.steps import buckets, classification
+from arrears.batch.steps.risk import RiskRules
 from arrears.portfolio.interchange import store
 
 RATE = "CAST(ROUND({} * 1000000) AS BIGINT)"
@@ -44,6 +45,23 @@ QUERIES = {
     "overrides": (
         "SELECT loan_id, classification, effective_from FROM delinquency_classificationoverride "
         "WHERE status = 'approved' {where}"
+    ),
+    "collateral": (
+        "SELECT loan_id, kind, appraised_value, appraised_on, lien_rank, registered "
+        "FROM portfolio_collateral WHERE 1 = 1 {where}"
+    ),
+    # a guarantor is overdue when a borrower with their ID number had a loan past due at the last close
+    "guarantees": (
+        "SELECT g.loan_id, g.guarantee_type, g.period_end, CASE WHEN g.guarantor_id_number <> '' AND EXISTS ("
+        "SELECT 1 FROM portfolio_borrower b JOIN portfolio_loan l ON l.borrower_id = b.borrower_id "
+        "JOIN delinquency_loanstatus s ON s.loan_id = l.loan_id "
+        "WHERE b.id_number = g.guarantor_id_number AND s.dpd > 0) THEN 1 ELSE 0 END AS guarantor_overdue "
+        "FROM portfolio_guarantee g WHERE 1 = 1 {where}"
+    ),
+    "borrowers": (
+        "SELECT b.borrower_id, b.phone, CAST(b.extra AS TEXT) AS extra, (SELECT COUNT(*) FROM portfolio_contact c "
+        "WHERE c.borrower_id = b.borrower_id AND c.phone <> '') AS contact_phones FROM portfolio_borrower b "
+        "WHERE b.borrower_id IN (SELECT borrower_id FROM portfolio_loan WHERE status = 'active' {where})"
     ),
 }
 
@@ -155,6 +173,7 @@ def load_rules(dates: list[dt.date]) -> dict[dt.date, Rules]:
         [(b.bucket_set_id, b.code, b.min_days, b.max_days) for b in Bucket.objects.all()]
     )
     products = {product: s.pk for s in sets for product in s.product_types}
+    scoring = risk_rules(dates)
     fields = [f.name for f in dataclasses.fields(classification.Thresholds)]
 
     def thresholds(rule: Any) -> classification.Thresholds:
@@ -162,9 +181,25 @@ def load_rules(dates: list[dt.date]) -> dict[dt.date, Rules]:
 
     return {
         day: Rules(
-            ranges, default, products, thresholds(scales["general"]), thresholds(scales["credit_card"])
+            ranges,
+            default,
+            products,
+            thresholds(scales["general"]),
+            thresholds(scales["credit_card"]),
+            scoring=scoring.get(day),
         )
         for day, scales in classification_rules(dates).items()
+    }
+
+
+def risk_rules(dates: list[dt.date]) -> dict[dt.date, RiskRules]:
+    """The scorecard in force on each date and the approved model, for the risk step."""
+    from arrears.risk.selectors import approved_model, scorecards_in_force
+
+    model = approved_model()
+    return {
+        day: RiskRules(card, model.artifact if model else None, model.pk if model else None)
+        for day, card in scorecards_in_force(dates).items()
     }
 
 
@@ -198,6 +233,10 @@ def write_results(
     with store.bulk_load(CHANGES_TABLE, rows.height, keep_unique=True):
         store.upsert_table(CHANGES_TABLE, rows, ["loan_id", "field", "on"], insert_only=True)
     if status is not None:
-        rows = status.select(STATUS_COLUMNS).with_columns(pl.col("bucket").fill_null(""))
+        rows = status.select(STATUS_COLUMNS).with_columns(
+            pl.col("bucket").fill_null(""),
+            pl.col("risk_level").fill_null(""),
+            pl.col("risk_reasons").fill_null("[]"),
+        )
         with store.bulk_load(STATUS_TABLE, rows.height, keep_unique=True):
             store.upsert_table(STATUS_TABLE, rows, ["loan_id"], insert_only=True)

@@ -7,15 +7,18 @@ distributed engine (Spark `mapInArrow`) can call it unchanged on Arrow batches g
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from arrears.batch.steps import allocation, buckets, changes, classification, delinquency
+from arrears.batch.steps import allocation, buckets, changes, classification, delinquency, risk
+from arrears.risk import scorecard
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -35,6 +38,27 @@ INPUTS: dict[str, dict[str, pl.DataType]] = {
     "technical": {"loan_id": pl.String(), "episode_start": pl.Date()},
     "restructurings": {"loan_id": pl.String(), "restructured_on": pl.Date()},
     "overrides": {"loan_id": pl.String(), "classification": pl.String(), "effective_from": pl.Date()},
+    # what the risk step reads besides the status (risk/scorecard.py features)
+    "collateral": {
+        "loan_id": pl.String(),
+        "kind": pl.String(),
+        "appraised_value": pl.Int64(),
+        "appraised_on": pl.Date(),
+        "lien_rank": pl.Int32(),
+        "registered": pl.Boolean(),
+    },
+    "guarantees": {
+        "loan_id": pl.String(),
+        "guarantee_type": pl.String(),
+        "period_end": pl.Date(),
+        "guarantor_overdue": pl.Boolean(),
+    },
+    "borrowers": {
+        "borrower_id": pl.String(),
+        "phone": pl.String(),
+        "extra": pl.String(),
+        "contact_phones": pl.Int32(),
+    },
 }
 
 # What the close writes per loan (delinquency.LoanStatus), money in fen.
@@ -42,7 +66,7 @@ STATUS_COLUMNS = [
     "loan_id", "as_of", "dpd", "delinquent_days", "bucket", "classification", "rule_classification",
     "outstanding_principal", "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest",
     "total_due", "credit", "overdue_by_bucket", "times_overdue", "max_dpd", "paused", "episode_start",
-    "cure_date", "observation_until", "npl_until",
+    "cure_date", "observation_until", "npl_until", "risk_score", "risk_level", "risk_reasons", "pd",
 ]  # fmt: skip
 
 
@@ -56,6 +80,7 @@ class Rules:
     general: classification.Thresholds = classification.GENERAL
     credit_card: classification.Thresholds = classification.CREDIT_CARD
     waterfall: tuple[str, ...] = allocation.DEFAULT_WATERFALL
+    scoring: risk.RiskRules | None = None  # None: loans are not scored
 
 
 @dataclass
@@ -65,6 +90,7 @@ class DayResult:
     installments: pl.DataFrame  # per-installment allocation
     problems: pl.DataFrame  # loan_id, problem
     timings: dict[str, float] = field(default_factory=dict)
+    risk_counts: dict[str, Any] = field(default_factory=dict)  # the approved model's population (steps/risk)
 
 
 def conform(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -94,6 +120,19 @@ def state_as_of(
     inputs already prepared from `inputs` (`close_days` prepares them once for all its dates). `summary`: only
     what the history compares (days before the last of a close), without `overdue_by_bucket`."""
     return _states(inputs, as_of, rules, detail=detail, prepared=prepared, summary=summary)[0]
+
+
+def risk_features(inputs: dict[str, pl.DataFrame], as_of: dt.date, rules: Rules) -> pl.DataFrame:
+    """Every loan's risk features (risk/scorecard.FEATURES) and status at the end of `as_of`: what a statistical
+    model for production is trained on."""
+    inputs = conform(inputs)
+    day = state_as_of(inputs, as_of, dataclasses.replace(rules, scoring=None), summary=True)
+    haircuts = rules.scoring.scorecard.haircuts if rules.scoring else {}
+    features = scorecard.features(
+        day.status, day.installments, inputs["loans"], inputs["collateral"], inputs["guarantees"],
+        inputs["borrowers"], as_of, haircuts,
+    )  # fmt: skip
+    return features
 
 
 def _states(
@@ -145,6 +184,12 @@ def _states(
         **{c: alloc.loans[c] for c in alloc.loans.columns if c != "loan_id"},
     )
     result = _finish(state, alloc.installments, inputs, as_of, rules, lap)
+    if not summary:
+        result.status, result.risk_counts = risk.assess(
+            result.status, alloc.installments, inputs, as_of, rules.scoring
+        )
+        result.status = result.status.select(*STATUS_COLUMNS, "borrower_id")
+        lap("risk")
     result.timings = timings
     if day_before is None or before is None:
         return result, None
@@ -186,13 +231,13 @@ def _finish(
     state = classification.classify(state, inputs["overrides"], as_of, rules.general, rules.credit_card)
     lap("classification")
     status = state.select(
-        *[c for c in STATUS_COLUMNS if c not in ("as_of", "total_due")],
+        *[c for c in STATUS_COLUMNS if c not in ("as_of", "total_due", *risk.OUTPUT)],
         "borrower_id",
         as_of=pl.lit(as_of),
         total_due=pl.sum_horizontal(
             "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "due_today"
         ),
-    ).select(*STATUS_COLUMNS, "borrower_id")
+    )
     lap("assemble")
     return DayResult(as_of, status, installments, problems)
 

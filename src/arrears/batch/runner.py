@@ -9,6 +9,7 @@ so a run killed half-way leaves the previous results intact and running it again
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import socket
 import time
@@ -28,6 +29,7 @@ from arrears.audit import services as audit
 from arrears.batch import io, worker
 from arrears.batch.models import CobRun
 from arrears.batch.partition import ONE_DAY
+from arrears.batch.steps import risk
 from arrears.core.errors import Conflict, DomainError
 
 LOANS_PER_PARTITION = 250_000
@@ -149,9 +151,10 @@ def close(
         clock = time.perf_counter()
         latest = latest_closed()
         with transaction.atomic():
-            io.write_results(
-                status if latest is None or dates[-1] >= latest else None, changes, dates[0], dates[-1]
-            )
+            latest_date = latest is None or dates[-1] >= latest
+            io.write_results(status if latest_date else None, changes, dates[0], dates[-1])
+            if latest_date and computed.risk_counts:
+                monitor(dates[-1], computed.risk_counts)
             written = time.perf_counter() - clock
             steps = [
                 {"step": "read", "rows": computed.rows_read, "seconds": round(timings.pop("read"), 3)},
@@ -187,6 +190,13 @@ def close(
     return Outcome(run, dates, {str(k): int(v) for k, v in counts})
 
 
+def monitor(as_of: dt.date, counts: dict[str, Any]) -> None:
+    """The scoring model's population on `as_of`, for its drift page."""
+    from arrears.risk.services import record_monitor
+
+    record_monitor(counts["model_id"], as_of, counts["rows"], counts)
+
+
 @dataclass
 class Computed:
     status: pl.DataFrame
@@ -195,6 +205,7 @@ class Computed:
     timings: dict[str, float]
     rows_read: int
     seconds: float
+    risk_counts: dict[str, Any] = field(default_factory=dict)
 
 
 def compute(
@@ -235,6 +246,7 @@ def compute(
         timings=timings,
         rows_read=sum(p[4] for p in parts),
         seconds=time.perf_counter() - wall,
+        risk_counts=functools.reduce(risk.add_counts, (p[5] for p in parts), {}),
     )
 
 

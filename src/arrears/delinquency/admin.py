@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from arrears.accounts.models import User
+from arrears.core.admin import ReadOnlyAdmin
 from arrears.delinquency import services
 from arrears.delinquency.forms import BucketInlineFormSet, BucketSetAdminForm
 from arrears.delinquency.models import Bucket, BucketSet, ClassificationOverride, Pause
@@ -72,19 +73,6 @@ class BucketSetAdmin(admin.ModelAdmin):
         # The buckets were replaced by the service, not saved by the inline (which has no objects to report);
         # the audit event holds the before/after.
         return super().construct_change_message(request, form, [], add)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Listed and searchable; written only through `delinquency.services` (loan page, API, CLI)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Pause)

@@ -211,6 +211,10 @@ class LoanStatus(models.Model):
         blank=True,
         help_text=_("Repaid after being non-performing: may leave the NPL classes from this day (§1.2)."),
     )
+    risk_score = models.PositiveSmallIntegerField(_("risk score"), null=True, blank=True, db_index=True)
+    risk_level = models.CharField(_("risk level"), max_length=10, blank=True, db_index=True)
+    risk_reasons = models.JSONField(_("risk reasons"), default=list, blank=True)
+    pd = models.FloatField(_("probability of default"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("loan status")

@@ -368,7 +368,8 @@ STATUS_SCHEMA: dict[str, pl.DataType] = {
     "delinquent_days": pl.Int32(), "bucket": pl.String(), "classification": pl.String(),
     "rule_classification": pl.String(), **{c: pl.Int64() for c in STATUS_MONEY}, "overdue_by_bucket": pl.String(),
     "times_overdue": pl.Int32(), "max_dpd": pl.Int32(), "paused": pl.Boolean(), "episode_start": pl.Date(),
-    "cure_date": pl.Date(), "observation_until": pl.Date(), "npl_until": pl.Date(),
+    "cure_date": pl.Date(), "observation_until": pl.Date(), "npl_until": pl.Date(), "risk_score": pl.Int32(),
+    "risk_level": pl.String(), "risk_reasons": pl.String(), "pd": pl.Float64(),
 }  # fmt: skip
 
 
@@ -380,13 +381,17 @@ def status_frame(as_of: dt.date | None = None, *, workers: int = 1) -> pl.DataFr
     if as_of is None:
         raise DomainError(_("No close has run yet: give --as-of DATE."))
     if as_of == kept:
-        columns = ", ".join(f"s.{c}" for c in STATUS_COLUMNS if c != "loan_id")
+        columns = ", ".join(
+            f"CAST(s.{c} AS TEXT) AS {c}" if c in ("overdue_by_bucket", "risk_reasons") else f"s.{c}"
+            for c in STATUS_COLUMNS
+            if c != "loan_id"
+        )
         frame = io.read_frame(
             f"SELECT s.loan_id, l.borrower_id, {columns} FROM delinquency_loanstatus s "
             "JOIN portfolio_loan l ON l.loan_id = s.loan_id ORDER BY s.loan_id",
             STATUS_SCHEMA,
             None if connection.in_atomic_block else io.connection_url(),
-        ).with_columns(pl.col("bucket").replace("", None))
+        ).with_columns(pl.col("bucket").replace("", None), pl.col("risk_level").replace("", None))
     else:
         frame = runner.compute([as_of], workers=workers).status.sort("loan_id")
     return frame
@@ -421,6 +426,7 @@ def export_status(
         *(yuan_text(pl.col(c)).alias(c) for c in STATUS_MONEY),
         overdue_by_bucket=text,
         paused=pl.col("paused").cast(pl.Int8),
+        risk_reasons=pl.col("risk_reasons").str.json_decode(pl.List(pl.String)).list.join(";"),
     ).select(EXPORT_COLUMNS)
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.write_csv(out)

@@ -18,6 +18,7 @@ from arrears.core.money import format_fen
 from arrears.delinquency.models import STATUS_MONEY
 from arrears.delinquency.selectors import current_status
 from arrears.portfolio.models import ImportRun, Loan, Payment
+from arrears.risk.selectors import risk_as_dict
 
 
 def search_loans(
@@ -183,7 +184,8 @@ def loan_as_dict(loan: Loan, *, full_pii: bool = False) -> dict[str, Any]:
 STATUS_FIELDS = (
     "dpd", "delinquent_days", "bucket", "classification", "rule_classification", *STATUS_MONEY,
     "overdue_by_bucket", "times_overdue", "max_dpd", "paused", "status_as_of", "episode_start", "cure_date",
-    "observation_until", "npl_until",
+    "observation_until", "npl_until", "risk_score", "risk_level", "risk_reasons", "risk_reason_texts",
+    "risk_measures", "pd",
 )  # fmt: skip
 
 
@@ -212,4 +214,5 @@ def status_as_dict(loan: Loan) -> dict[str, Any]:
         "cure_date": day(status.cure_date),
         "observation_until": day(status.observation_until),
         "npl_until": day(status.npl_until),
+        **risk_as_dict(status),
     }

@@ -20,6 +20,7 @@ from arrears.core.dates import local_today
 from arrears.portfolio.generator import generate_portfolio, write_portfolio
 from arrears.portfolio.models import Loan
 from arrears.portfolio.services import import_portfolio
+from arrears.risk.services import approve_model, train_on_history
 
 DEMO_PASSWORD = "arrears-demo"
 DEMO_MARK = "demo.built"
@@ -61,6 +62,13 @@ class Command(BaseCommand):
         self._users()
         # a month of closes, so that pages show history as well as today's status
         runner.close(runner.dates_to_close(None, as_of - dt.timedelta(days=30), as_of))
+        # a model trained on that month's outcomes, registered by the manager and approved by the administrator,
+        # so that loans carry a probability and the model page has something to show; then today again with it
+        model, _cv = train_on_history(
+            as_of - dt.timedelta(days=30), 30, actor=User.objects.get(username="manager1")
+        )
+        approve_model(model, actor=User.objects.get(username="admin"))
+        runner.close([as_of])
         audit.record(DEMO_MARK, "database", actor_label="demo", after={"loans": options["loans"]})
         loans = Loan.objects.count()
         self.stdout.write(
