@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import math
 import os
 import sys
@@ -511,6 +512,8 @@ def collections_section(loans: int = COLLECTIONS_LOANS, seed: int = COLLECTIONS_
         .agg(pl.len().alias("loans"), pl.col("rolled").mean().alias("rate"))
     )
     order = {lv: i for i, lv in enumerate(scorecard.LEVELS)}
+    rates = [r["rate"] for r in sorted(levels.to_dicts(), key=lambda r: order[r["level"]])]
+    ordered = all(a < b for a, b in itertools.pairwise(rates))
     lines += [
         "",
         *table(
@@ -544,12 +547,13 @@ def collections_section(loans: int = COLLECTIONS_LOANS, seed: int = COLLECTIONS_
             f"`{f['name']}` {f['iv']:.3f}" for f in sorted(model["features"], key=lambda f: -f["iv"])
         ),
         "",
-        "Reading: the rule scorecard ranks the whole book well because days past due dominate it, but among "
-        "loans 1–30 days past due it ranks backwards on this portfolio: a borrower who is often late (a poor "
-        "on-time record, which the scorecard penalises) usually pays again, while one who stops after a good "
-        "record rolls forward. A model trained on outcomes learns that; this is why the production model's "
-        "probability (`pd`) is stored beside the rule score and can be added to the scorecard as a factor "
-        "(feature `pd`).",
+        "Reading: the shipped scorecard needs no training, and its levels "
+        + ("order" if ordered else "do not order")
+        + " the roll rates (low → critical). Two of its factors follow collection experience rather than "
+        "application scoring: a first-time delinquent (首逾) is riskier than a habitual late payer who has always "
+        "paid back, and an overdue amount reaching the whole outstanding principal weighs most. A model trained "
+        "on the outcomes ranks better still; its probability (`pd`) is stored beside the rule score and can be "
+        "added to the scorecard as a factor (feature `pd`).",
     ]
     return "\n".join(lines)
 
