@@ -36,3 +36,4 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 api.add_router("/portfolio", "arrears.portfolio.api.router")
 api.add_router("/delinquency", "arrears.delinquency.api.router")
 api.add_router("/risk", "arrears.risk.api.router")
+api.add_router("/cases", "arrears.cases.api.router")

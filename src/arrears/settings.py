@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "arrears.rules",
     "arrears.delinquency",
     "arrears.risk",
+    "arrears.cases",
     "arrears.batch",
 ]
 

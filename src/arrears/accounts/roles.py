@@ -16,13 +16,17 @@ PAUSE_DELINQUENCY = "pause_delinquency"
 REQUEST_CLASSIFICATION = "request_classification"
 APPROVE_CLASSIFICATION = "approve_classification"
 RUN_BATCH = "run_batch"
+WORK_CASES = "work_cases"  # move a case through the everyday stages, notes, follow-ups
+MANAGE_CASES = "manage_cases"  # escalate to legal, close, reassign
 MANAGE_RISK = "manage_risk"  # register models, draft scorecards
 APPROVE_RISK = "approve_risk"  # approve them for production (never one's own)
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.COLLECTOR: frozenset(),
-    Role.TEAM_LEAD: frozenset({EXPORT_PORTFOLIO, PAUSE_DELINQUENCY, REQUEST_CLASSIFICATION}),
-    Role.LEGAL: frozenset({VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, PAUSE_DELINQUENCY}),
+    Role.COLLECTOR: frozenset({WORK_CASES}),
+    Role.TEAM_LEAD: frozenset(
+        {EXPORT_PORTFOLIO, PAUSE_DELINQUENCY, REQUEST_CLASSIFICATION, WORK_CASES, MANAGE_CASES}
+    ),
+    Role.LEGAL: frozenset({VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, PAUSE_DELINQUENCY, WORK_CASES, MANAGE_CASES}),
     Role.MANAGER: frozenset(
         {
             VIEW_ALL_PORTFOLIOS,
@@ -36,6 +40,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             RUN_BATCH,
             MANAGE_RISK,
             APPROVE_RISK,
+            WORK_CASES,
+            MANAGE_CASES,
         }
     ),
     Role.COMPLIANCE: frozenset(
@@ -55,6 +61,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             RUN_BATCH,
             MANAGE_RISK,
             APPROVE_RISK,
+            WORK_CASES,
+            MANAGE_CASES,
         }
     ),
 }

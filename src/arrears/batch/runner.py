@@ -48,6 +48,7 @@ class Outcome:
     run: CobRun
     dates: list[dt.date]
     changes: dict[str, int] = field(default_factory=dict)
+    cases: dict[str, int] = field(default_factory=dict)  # opened, updated, closed, assigned
 
 
 def dates_to_close(
@@ -156,6 +157,10 @@ def close(
             if latest_date and computed.risk_counts:
                 monitor(dates[-1], computed.risk_counts)
             written = time.perf_counter() - clock
+            case_counts: dict[str, int] = {}
+            if latest_date:
+                case_counts = sync_cases(status, dates[-1])
+            cased = time.perf_counter() - clock - written
             steps = [
                 {"step": "read", "rows": computed.rows_read, "seconds": round(timings.pop("read"), 3)},
                 *(
@@ -164,6 +169,7 @@ def close(
                 ),
                 {"step": "compute (wall)", "rows": status.height, "seconds": round(computed.seconds, 3)},
                 {"step": "write", "rows": status.height + changes.height, "seconds": round(written, 3)},
+                {"step": "cases", "rows": sum(case_counts.values()), "seconds": round(cased, 3)},
             ]
             run.status = CobRun.Status.SUCCEEDED
             run.finished_at = timezone.now()
@@ -187,7 +193,14 @@ def close(
         )
         raise
     counts = changes.group_by("field").len().rows()
-    return Outcome(run, dates, {str(k): int(v) for k, v in counts})
+    return Outcome(run, dates, {str(k): int(v) for k, v in counts}, case_counts)
+
+
+def sync_cases(status: pl.DataFrame, as_of: dt.date) -> dict[str, int]:
+    """Open, refresh and close collection cases from the day's status (cases.services)."""
+    from arrears.cases.services import sync_cases as sync
+
+    return sync(status, as_of)
 
 
 def monitor(as_of: dt.date, counts: dict[str, Any]) -> None:

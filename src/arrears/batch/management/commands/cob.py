@@ -54,6 +54,7 @@ class Command(ArrearsCommand):
             "skipped": run.problem_count,
             "problems": run.problems[:20],
             "changes": outcome.changes,
+            "cases": outcome.cases,
             "steps": run.steps,
             "seconds": round(time.perf_counter() - started, 3),
         }
@@ -61,4 +62,5 @@ class Command(ArrearsCommand):
         lines += [f"  {s['step']:<16} {s['rows']:>12,} rows {s['seconds']:>9.3f} s" for s in run.steps]
         lines += [f"  skipped {p['loan_id']}: {p['problem']}" for p in run.problems[:20]]
         lines += [f"  changes: {field} {count}" for field, count in sorted(outcome.changes.items())]
+        lines += [f"  cases: {what} {count}" for what, count in outcome.cases.items()]
         self.emit(options, payload, "\n".join(lines))
