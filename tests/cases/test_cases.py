@@ -239,3 +239,11 @@ def test_the_command_line_lists_and_shows_cases(case: Case) -> None:
     out = io.StringIO()
     call_command("cases", "list", "--status", "closed", "--json", stdout=out)
     assert json.loads(out.getvalue())["count"] == 0
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_cases_and_edits_the_policy(admin_client: Any, case: Case) -> None:
+    for page in ("case", "casepolicy", "stagesla"):
+        assert admin_client.get(f"/admin/cases/{page}/").status_code == 200
+    assert admin_client.get(f"/admin/cases/case/{case.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/cases/case/add/").status_code == 403  # cases come from the close
