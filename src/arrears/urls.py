@@ -15,7 +15,7 @@ urlpatterns = [
     path("portfolio/", include("arrears.portfolio.urls")),
     path("delinquency/", include("arrears.delinquency.urls")),
     path("risk/", include("arrears.risk.urls")),
-    path("cases/", core_views.coming_soon, {"area": "cases"}, name="cases"),
+    path("cases/", include("arrears.cases.urls")),
     path("legal/", core_views.coming_soon, {"area": "legal"}, name="legal"),
     path("reports/", core_views.coming_soon, {"area": "reports"}, name="reports"),
     path("settings/", core_views.settings_home, name="settings"),

@@ -81,8 +81,8 @@ def test_home_shows_summary_of_visible_portfolio(
 
 def test_coming_soon_pages_name_their_issue(client: Any, collector: Any) -> None:
     client.force_login(collector)
-    assert "Issue 5" in client.get("/cases/").content.decode()
-    assert client.get("/legal/").status_code == 200
+    assert "法务诉讼版本" in client.get("/legal/").content.decode()
+    assert client.get("/cases/").status_code == 200  # built: the queue
     assert client.get("/reports/").status_code == 200
 
 

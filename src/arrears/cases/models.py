@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.cases import lifecycle
 from arrears.portfolio.models import Borrower, CaseType
+from arrears.rules.models import Classification
 
 
 class CasePolicy(models.Model):
@@ -58,7 +59,9 @@ class Case(models.Model):
     total_overdue = models.BigIntegerField(_("total overdue (fen)"), default=0)
     max_dpd = models.PositiveIntegerField(_("max days past due"), default=0)
     bucket = models.CharField(_("bucket"), max_length=20, blank=True)
-    classification = models.CharField(_("classification"), max_length=20, blank=True)
+    classification = models.CharField(
+        _("classification"), max_length=20, choices=Classification.choices, blank=True
+    )
     risk_level = models.CharField(_("risk level"), max_length=10, blank=True, db_index=True)
     risk_score = models.PositiveSmallIntegerField(_("risk score"), null=True, blank=True)
     assigned_to = models.ForeignKey(

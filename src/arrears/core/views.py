@@ -13,14 +13,6 @@ from arrears.portfolio import selectors as portfolio_selectors
 
 # Which issue brings each area that is not built yet; the placeholder page says so.
 COMING_AREAS = {
-    "cases": {
-        "title": _("Cases"),
-        "issue": _("Issue 5: collection cases"),
-        "summary": _(
-            "Collection cases opened from overdue loans: work queues, assignment to collectors and teams, "
-            "the case state machine, tasks, notes and promises to pay."
-        ),
-    },
     "legal": {
         "title": _("Legal"),
         "issue": _("The legal proceedings issue"),
