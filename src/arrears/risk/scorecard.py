@@ -13,7 +13,10 @@ first), those with a reason code and more than zero points.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
+import json
+import operator
 from decimal import Decimal
 from typing import Any
 
@@ -122,19 +125,7 @@ def features(
 ) -> pl.DataFrame:
     """One row per loan of `status` with every feature of FEATURES except `pd` (null where the data is not
     there: no collateral, no guarantee, no credit report)."""
-    days = (
-        installments.filter(pl.col("due_date") < as_of)
-        .join(loans.select("loan_id", "grace_days"), on="loan_id", how="left", maintain_order="left")
-        .group_by("loan_id")
-        .agg(
-            installments_overdue=(pl.col("cleared_on").is_null() | (pl.col("cleared_on") > as_of)).sum(),
-            on_time_ratio=(
-                pl.col("cleared_on") <= pl.col("due_date") + pl.duration(days=pl.col("grace_days"))
-            )
-            .fill_null(False)  # not cleared: not on time
-            .mean(),
-        )
-    )
+    days = _installment_days(installments, loans, as_of)
     cut = {kind: float(share) for kind, share in haircuts.items()}
     cover = collateral.group_by("loan_id").agg(
         covered=(
@@ -153,15 +144,16 @@ def features(
         .any()
         .cast(pl.Int8),
     )
-    extra = pl.col("extra").fill_null("{}")
-    credit = borrowers.select(
-        "borrower_id",
-        contact_channels=(pl.col("phone").fill_null("") != "").cast(pl.Int32) + pl.col("contact_phones"),
-        broken_promises=extra.str.json_path_match("$.broken_promises").cast(pl.Float64, strict=False),
-        credit_score=extra.str.json_path_match("$.credit_score").cast(pl.Float64, strict=False),
-        other_overdue_accounts=extra.str.json_path_match("$.other_overdue_accounts").cast(
-            pl.Float64, strict=False
-        ),
+    credit = pl.concat(
+        [
+            borrowers.select(
+                "borrower_id",
+                contact_channels=(pl.col("phone").fill_null("") != "").cast(pl.Int32)
+                + pl.col("contact_phones"),
+            ),
+            credit_report(borrowers["extra"]),
+        ],
+        how="horizontal",
     )
     overdue = pl.sum_horizontal("overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest")
     return (
@@ -190,6 +182,74 @@ def features(
     )
 
 
+CREDIT_FIELDS = ("broken_promises", "credit_score", "other_overdue_accounts")
+NO_DAY = np.iinfo(np.int32).max  # a missing date, as days since 1970: after every other
+
+
+def credit_report(extra: pl.Series) -> pl.DataFrame:
+    """The credit report's fields kept in the borrowers' `extra` JSON (null where absent or not a number): one
+    decode of the documents that hold any of them; when one is not a flat JSON object, each field's path is
+    matched instead."""
+    text = extra.fill_null("{}")
+    holds = functools.reduce(operator.or_, (text.str.contains(f'"{f}"', literal=True) for f in CREDIT_FIELDS))
+    rows = holds.arg_true()
+    try:
+        decoded = text.gather(rows).str.json_decode(pl.Struct({f: pl.String for f in CREDIT_FIELDS}))
+        found = decoded.struct.unnest()
+    except pl.exceptions.PolarsError:
+        found = pl.DataFrame({f: text.gather(rows).str.json_path_match(f"$.{f}") for f in CREDIT_FIELDS})
+    found = found.select(pl.col(f).cast(pl.Float64, strict=False) for f in CREDIT_FIELDS)
+    columns = {f: pl.repeat(None, text.len(), dtype=pl.Float64, eager=True).alias(f) for f in CREDIT_FIELDS}
+    if rows.len():
+        for f in CREDIT_FIELDS:
+            columns[f].scatter(rows, found[f])
+    return pl.DataFrame(list(columns.values()))
+
+
+def _installment_days(installments: pl.DataFrame, loans: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """loan_id, installments_overdue (past due, not cleared by `as_of`) and on_time_ratio (share of the past due
+    installments cleared within grace; null without any) per loan. The close's installments come sorted by loan,
+    so each loan's rows are one run and numpy sums the runs; otherwise a group_by does the same."""
+    keys = installments["loan_id"]
+    rows = keys.len()
+    starts = np.zeros(min(rows, 1), dtype=np.int64)
+    if rows > 1:
+        starts = np.append(starts, (keys.slice(1) != keys.slice(0, rows - 1)).arg_true().to_numpy() + 1)
+    ids = keys.gather(starts)
+    if rows == 0 or not ids.is_sorted():  # sorted runs of different ids: each loan is one run
+        installments = installments.sort("loan_id", maintain_order=True)
+        return (
+            _installment_days(installments, loans, as_of)
+            if rows
+            else pl.DataFrame(
+                schema={"loan_id": pl.String, "installments_overdue": pl.UInt32, "on_time_ratio": pl.Float64}
+            )
+        )
+    today = (as_of - dt.date(1970, 1, 1)).days
+    if loans.height == ids.len() and loans["loan_id"].equals(ids):  # the close's: every loan, in order
+        grace = loans["grace_days"].fill_null(0)
+    else:
+        grace = ids.to_frame("loan_id").join(loans.select("loan_id", "grace_days"), on="loan_id", how="left",
+                                             maintain_order="left")["grace_days"].fill_null(0)  # fmt: skip
+    due = installments["due_date"].to_physical().fill_null(NO_DAY).to_numpy()
+    cleared = installments["cleared_on"].to_physical().fill_null(NO_DAY).to_numpy()
+    past = due < today
+    lengths = np.diff(np.append(starts, rows))
+    on_time = past & (cleared.astype(np.int64) - due <= np.repeat(grace.to_numpy().astype(np.int64), lengths))
+    overdue = past & (cleared > today)
+    past_count = np.add.reduceat(past, starts, dtype=np.int32)
+    ratio = np.add.reduceat(on_time, starts, dtype=np.int32) / np.maximum(past_count, 1)
+    return pl.DataFrame(
+        {
+            "loan_id": ids,
+            "installments_overdue": pl.Series(
+                np.add.reduceat(overdue, starts, dtype=np.int32), dtype=pl.UInt32
+            ),
+            "on_time_ratio": pl.Series(np.where(past_count > 0, ratio, np.nan)).fill_nan(None),
+        }
+    )
+
+
 # -------------------------------------------------------------------------------------------------------- scoring
 
 
@@ -204,8 +264,10 @@ def _points(factor: Factor, column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         index: np.ndarray = binned.fill_null(len(factor.bins)).to_numpy()
     else:
         values = column.cast(pl.Float64).fill_null(np.nan).to_numpy()
-        bounds = np.array([b.below for b in factor.bins[:-1]], dtype=float)
-        index = np.where(np.isnan(values), len(factor.bins), np.searchsorted(bounds, values, side="right"))
+        index = np.zeros(len(values), dtype=np.int64)
+        for bin_ in factor.bins[:-1]:  # a comparison per bound: for a few bounds, faster than a binary search
+            index += values >= bin_.below  # type: ignore[operator]
+        index[np.isnan(values)] = len(factor.bins)
     return table[index], index
 
 
@@ -214,39 +276,54 @@ def score(frame: pl.DataFrame, definition: Definition, *, reasons: int = REASON_
     row of the feature frame `frame`."""
     factors = definition.factors
     weights = np.array([f.weight for f in factors], dtype=np.int64)
-    parts = np.empty((frame.height, len(factors)), dtype=np.int64)
-    bins = np.empty((frame.height, len(factors)), dtype=np.int64)
+    parts = np.empty(
+        (len(factors), frame.height), dtype=np.int64
+    )  # factor-major: each factor's row contiguous
+    bins = np.empty((len(factors), frame.height), dtype=np.int64)
     codes: list[str] = []  # every bin's reason code, factor after factor; `bins` index into it
     for j, factor in enumerate(factors):
         column = (
             frame[factor.feature] if factor.feature in frame.columns else pl.Series([None] * frame.height)
         )
         points, index = _points(factor, column)
-        parts[:, j] = points * weights[j]
-        bins[:, j] = index + len(codes)
+        parts[j] = points * weights[j]
+        bins[j] = index + len(codes)
         codes.extend(b.reason for b in [*factor.bins, factor.missing])
     scale = 100 * int(weights.sum())
-    risk_score = (2000 * parts.sum(axis=1) + scale) // (2 * scale)  # 1000 × Σ ÷ scale, half up, in integers
+    risk_score = (2000 * parts.sum(axis=0) + scale) // (2 * scale)  # 1000 × Σ ÷ scale, half up, in integers
     thresholds = np.array([lv.min_score for lv in definition.levels[1:]])
-    level = np.array(LEVELS)[np.searchsorted(thresholds, risk_score, side="right")]
-    order = np.argsort(-parts, axis=1, kind="stable")[:, :reasons]
-    chosen = np.take_along_axis(bins, order, axis=1)
-    kept = np.take_along_axis(parts, order, axis=1) > 0
-    table = pl.Series(codes, dtype=pl.String).replace("", None)
-    nothing = pl.Series([None], dtype=pl.String)
-    ranked = [
-        ('"' + table.gather(chosen[:, i]) + '"').zip_with(pl.Series(kept[:, i]), nothing).alias(f"r{i}")
-        for i in range(chosen.shape[1])
-    ]
-    listed = pl.DataFrame(ranked).select(pl.concat_str(pl.all(), separator=",", ignore_nulls=True))[:, 0]
+    level = pl.Series(LEVELS, dtype=pl.String).gather(np.searchsorted(thresholds, risk_score, side="right"))
+    # the `reasons` largest parts of each row, ties in factor order (argmax takes the first); a chosen part is
+    # set below every other so the next pass takes the next; kept when it added points and has a reason code
+    none = len(codes)
+    named = np.array([i if code else none for i, code in enumerate(codes)], dtype=np.int64)
+    remaining = parts.copy()
+    rows = np.arange(frame.height)
+    ranking = np.zeros(frame.height, dtype=np.int64)  # the kept codes of a row as one number in base none + 1
+    for _ in range(min(reasons, len(factors))):
+        column = remaining.argmax(axis=0)
+        code = np.where(remaining[column, rows] > 0, named[bins[column, rows]], none)
+        ranking = ranking * (none + 1) + code
+        remaining[column, rows] = -1
+    distinct, which = np.unique(ranking, return_inverse=True)
+    texts = [_reason_list(int(value), none, min(reasons, len(factors)), codes) for value in distinct]
     return pl.DataFrame(
         {
             "loan_id": frame["loan_id"],
             "risk_score": pl.Series(risk_score, dtype=pl.Int32),
-            "risk_level": pl.Series(level, dtype=pl.String),
-            "risk_reasons": "[" + listed.fill_null("") + "]",
+            "risk_level": level,
+            "risk_reasons": pl.Series(texts, dtype=pl.String).gather(which),
         }
     )
+
+
+def _reason_list(ranking: int, none: int, places: int, codes: list[str]) -> str:
+    """One row's ranking number back to its JSON list of reason codes (largest part first)."""
+    picked = []
+    for _ in range(places):
+        ranking, code = divmod(ranking, none + 1)
+        picked.append(code)
+    return json.dumps([codes[c] for c in reversed(picked) if c != none], separators=(",", ":"))
 
 
 def describe(definition: Definition, codes: list[str], language: str) -> list[dict[str, Any]]:
