@@ -218,3 +218,34 @@ def test_features_from_frames() -> None:
     assert (b["collateral_coverage"], b["lien_rank"], b["collateral_registered"]) == (0, None, None)
     assert (b["guarantee_type"], b["guarantor_overdue"], b["guarantee_running"]) == ("general", 1, 1)
     assert (b["credit_score"], b["contact_channels"]) == (None, 0)
+
+
+def test_installment_counts_do_not_depend_on_row_order() -> None:
+    as_of = dt.date(2026, 4, 15)
+    installments = pl.DataFrame(
+        {
+            "loan_id": ["B", "A", "B", "A", "A"],
+            "due_date": [
+                dt.date(2026, 3, 1),
+                dt.date(2026, 1, 5),
+                dt.date(2026, 5, 1),
+                dt.date(2026, 3, 5),
+                dt.date(2026, 2, 5),
+            ],
+            "cleared_on": [dt.date(2026, 3, 11), dt.date(2026, 1, 5), None, None, dt.date(2026, 2, 8)],
+        }
+    )
+    loans = pl.DataFrame({"loan_id": ["A", "B"], "grace_days": [3, 0]})
+    shuffled = scorecard._installment_days(installments, loans, as_of).sort("loan_id")
+    in_runs = scorecard._installment_days(installments.sort("loan_id", "due_date"), loans, as_of)
+    assert shuffled.equals(in_runs)
+    assert in_runs.rows() == [("A", 1, pytest.approx(2 / 3)), ("B", 0, 0.0)]
+
+
+def test_the_credit_report_survives_documents_that_are_not_flat_objects() -> None:
+    extra = pl.Series(
+        ['{"credit_score": 610}', None, "{}", '{"credit_score": {"x": 1}, "other_overdue_accounts": 2}']
+    )
+    report = scorecard.credit_report(extra)
+    assert report["credit_score"].to_list() == [610.0, None, None, None]
+    assert report["other_overdue_accounts"].to_list() == [None, None, None, 2.0]
