@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.accounts.models import User
 from arrears.cases import lifecycle
+from arrears.core.forms import search_field
 from arrears.risk.models import RiskLevel
 
 OPEN_STAGES = [(s, label) for s, label in lifecycle.STATE_LABELS.items() if s != lifecycle.CLOSED]
@@ -20,19 +21,7 @@ OPEN_STAGES = [(s, label) for s, label in lifecycle.STATE_LABELS.items() if s !=
 class CaseFilterForm(forms.Form):
     """GET parameters of the queue. Invalid values are ignored rather than reported."""
 
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "placeholder": _("Borrower ID or loan ID"),
-                "autocomplete": "off",
-                "spellcheck": "false",
-            }
-        ),
-    )
+    q = search_field(_("Borrower ID or loan ID"))
     stage = forms.ChoiceField(label=_("Stage"), required=False)
     risk_level = forms.ChoiceField(label=_("Risk level"), required=False)
     bucket = forms.ChoiceField(label=_("Bucket"), required=False)

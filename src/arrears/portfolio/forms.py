@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import FileExtensionValidator
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core.forms import search_field
 from arrears.portfolio.models import LenderType, LoanStatus, ProductType
 
 IMPORT_EXTENSIONS = ("zip", "xlsx")
@@ -16,19 +17,7 @@ IMPORT_EXTENSIONS = ("zip", "xlsx")
 class LoanFilterForm(forms.Form):
     """GET parameters of the loan list. Invalid filter values are ignored rather than reported."""
 
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "placeholder": _("Name, loan ID, borrower ID, ID number or phone"),
-                "autocomplete": "off",
-                "spellcheck": "false",
-            }
-        ),
-    )
+    q = search_field(_("Name, loan ID, borrower ID, ID number or phone"))
     lender_type = forms.ChoiceField(label=_("Lender type"), required=False)
     product_type = forms.ChoiceField(label=_("Product"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
