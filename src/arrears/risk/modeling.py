@@ -560,15 +560,3 @@ def feature_shares(model: dict[str, Any], frame: pl.DataFrame) -> dict[str, list
         f["name"]: shares(np.minimum(bin_index(f, frame), len(f["bins"])), len(f["bins"]) + 1)
         for f in model["features"]
     }
-
-
-def drift(model: dict[str, Any], frame: pl.DataFrame, scores: np.ndarray) -> dict[str, Any]:
-    """PSI of every feature and of the score between the training population and `frame`."""
-    edges = np.asarray(model["score_bins"]["edges"], dtype=float)
-    score_shares = shares(np.searchsorted(edges, scores, side="right"), len(edges) + 1)
-    by_feature = feature_shares(model, frame)
-    return {
-        "score": psi(model["score_bins"]["shares"], score_shares),
-        "features": {f["name"]: psi(f["shares"], by_feature[f["name"]]) for f in model["features"]},
-        "rows": frame.height,
-    }
