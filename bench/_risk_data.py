@@ -10,7 +10,10 @@ allocation's installments with `cleared_on`), sorted by loan as the close hands 
 - loans: the close's loan inputs (grace days on 30 % of loans)
 - collateral: ≈ 30 % of loans, 1–2 items; guarantees: ≈ 25 % of loans, 1–2 guarantors
 - borrowers: 0.8 per loan; phone (5 % none), contact phones 0–4, `extra` JSON text with a credit report
-  (credit_score, other_overdue_accounts, broken_promises and other keys) for half of them, `{}` or null otherwise
+  (credit_score, other_overdue_accounts, broken_promises and other keys) for half of them, `{}` or null otherwise;
+  and the report's fields as float columns, as the batch's reader selects them out of `extra` in SQL
+  (batch/io.py read_borrowers; partition.OPTIONAL). `without_credit_columns` drops them: the risk step then parses
+  `extra` itself, as it does for inputs without them.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from arrears.batch.partition import INPUTS, STATUS_COLUMNS
+from arrears.batch.partition import INPUTS, OPTIONAL, STATUS_COLUMNS
 from arrears.batch.steps.risk import OUTPUT
+from arrears.risk.scorecard import CREDIT_FIELDS, credit_report
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out" / "risk"
@@ -306,21 +310,49 @@ def generate(loans: int, seed: int, as_of: dt.date) -> dict[str, pl.DataFrame]:
         "guarantees": guarantees,
         "borrowers": borrowers,
     }
-    for name in ("loans", "collateral", "guarantees", "borrowers"):
+    for name in ("loans", "collateral", "guarantees"):
         out[name] = out[name].select(INPUTS[name].keys()).cast(INPUTS[name])  # type: ignore[arg-type]
+    out["borrowers"] = with_credit_columns(borrowers)
     return {name: frame.rechunk() for name, frame in out.items()}
+
+
+def with_credit_columns(borrowers: pl.DataFrame) -> pl.DataFrame:
+    """The borrowers with the credit report's fields as columns, the values the batch's reader selects out of
+    `extra` (batch/io.py read_borrowers; the same as parsing `extra`, see tests/batch/test_io.py)."""
+    schema = INPUTS["borrowers"] | OPTIONAL["borrowers"]
+    return (
+        borrowers.select(INPUTS["borrowers"].keys())
+        .with_columns(credit_report(borrowers["extra"]))
+        .cast(
+            schema  # type: ignore[arg-type]
+        )
+    )
+
+
+def without_credit_columns(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """`frames` with the borrowers as an input without the credit report's columns comes: the risk step parses
+    `extra` for them."""
+    return frames | {"borrowers": frames["borrowers"].drop(CREDIT_FIELDS, strict=False)}
 
 
 def load(loans: int, seed: int, as_of: dt.date) -> tuple[dict[str, pl.DataFrame], float | None]:
     """The frames, from the cache or generated (and cached); the generation time when it ran."""
     directory = data_dir(loans, seed, as_of)
     if all((directory / f"{name}.parquet").exists() for name in NAMES):
-        return {name: pl.read_parquet(directory / f"{name}.parquet").rechunk() for name in NAMES}, None
+        frames = {name: pl.read_parquet(directory / f"{name}.parquet").rechunk() for name in NAMES}
+        if not set(CREDIT_FIELDS) <= set(frames["borrowers"].columns):  # cached before the columns were added
+            frames["borrowers"] = with_credit_columns(frames["borrowers"])
+            _write(directory, "borrowers", frames["borrowers"])
+        return frames, None
     clock = time.perf_counter()
     frames = generate(loans, seed, as_of)
     seconds = time.perf_counter() - clock
     directory.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        frame.write_parquet(directory / f"{name}.tmp")
-        (directory / f"{name}.tmp").rename(directory / f"{name}.parquet")
+        _write(directory, name, frame)
     return frames, seconds
+
+
+def _write(directory: Path, name: str, frame: pl.DataFrame) -> None:
+    frame.write_parquet(directory / f"{name}.tmp")
+    (directory / f"{name}.tmp").rename(directory / f"{name}.parquet")

@@ -14,12 +14,16 @@ not). Cached as JSON beside the data. Three variants, each best of 3 runs after 
 (c) the scorecard and the LightGBM model
 
 (1) `assess` in this process on all N loans (wall and CPU), and its breakdown: `scorecard.features`, the model
-    (`risk._model_pd`, and within it bin_index, the distinct rows of bins, `modeling.log_odds`), `scorecard.score`.
+    (`risk._model_pd`, and within it bin_index, the distinct rows of bins, `risk._log_odds` on them: for LightGBM
+    the trees walked on the bins, and LightGBM's own predict on the same rows for comparison), `scorecard.score`.
 (2) as the batch runs it: partitions of 250k loans (runner.LOANS_PER_PARTITION) shared by 2 worker processes
     (`arrears cob --workers 2`), every pass started together; the wall of a pass over all partitions is the
     batch's time for scoring N loans.
 
-Run: .venv/bin/python bench/risk_bench.py [--loans N | --quick] [--workers 2] [--only-batch]
+The borrowers carry the credit report's fields as columns, as the batch's reader selects them out of `extra` in
+SQL (batch/io.py read_borrowers); `--credit-from-extra` drops them, so that `assess` parses `extra` as before.
+
+Run: .venv/bin/python bench/risk_bench.py [--loans N | --quick] [--workers 2] [--only-batch] [--credit-from-extra]
 """
 
 from __future__ import annotations
@@ -169,7 +173,8 @@ def train_models(
 
 def model_pieces(model: dict[str, Any], frame: pl.DataFrame, runs: int) -> dict[str, float]:
     """The pieces of the model's part of `assess` (risk._model_pd: the loans past due, their bins, each distinct
-    combination of bins predicted once), re-enacted to time them apart."""
+    combination of bins predicted once), re-enacted to time them apart; for a LightGBM model, LightGBM's own
+    predict on the WOE values of the same combinations beside it."""
     t: dict[str, float] = {}
     overdue = (frame["dpd"] > 0).to_numpy()
     rows = frame.filter(pl.Series(overdue))
@@ -182,9 +187,15 @@ def model_pieces(model: dict[str, Any], frame: pl.DataFrame, runs: int) -> dict[
     t["distinct rows of bins"], (_k, first, _inverse) = best_of(
         runs, lambda: np.unique(key, return_index=True, return_inverse=True)
     )
-    woe = [np.append(np.asarray(f["woe"], dtype=float), 0.0) for f in features]
-    x = np.column_stack([woe[j][index[first, j]] for j in range(len(features))])
-    t[f"log_odds of {len(first):,} distinct"] = best_of(runs, lambda: modeling.log_odds(model, x))[0]
+    distinct = index[first]
+    walked = model["kind"] == "lightgbm" and modeling.lightgbm_forest(model) is not None
+    how = "trees on bins" if walked else "WOE"
+    t[f"log_odds, {len(first):,} distinct ({how})"] = best_of(runs, lambda: risk._log_odds(model, distinct))[
+        0
+    ]
+    if model["kind"] == "lightgbm":
+        x = modeling.woe_values(features, distinct)
+        t["  (LightGBM's own predict)"] = best_of(runs, lambda: modeling.log_odds(model, x))[0]
     return t
 
 
@@ -255,7 +266,14 @@ IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {"as is": risk.assess}
 
 
 def _worker(
-    directory: str, mine: list[int], as_of: str, models: dict[str, Any], runs: int, barrier: Any, queue: Any
+    directory: str,
+    mine: list[int],
+    as_of: str,
+    models: dict[str, Any],
+    runs: int,
+    barrier: Any,
+    queue: Any,
+    credit_from_extra: bool = False,
 ) -> None:
     """One worker process: its partitions (every `workers`-th one), a warm-up of every implementation and variant,
     then `runs` rounds of one timed pass over them per implementation and variant, each pass started with the
@@ -264,6 +282,8 @@ def _worker(
     day = dt.date.fromisoformat(as_of)
     count = max(mine) + 1
     parts = [p for i, p in enumerate(partitions(Path(directory), count)) if i in mine]
+    if credit_from_extra:
+        parts = [data.without_credit_columns(p) for p in parts]
     defn = definition()
     cases = [
         (impl, assess, name, risk.RiskRules(defn, model, 1 if model else None))
@@ -282,7 +302,13 @@ def _worker(
 
 
 def as_the_batch(
-    directory: Path, loans: int, as_of: dt.date, models: dict[str, Any], runs: int, workers: int
+    directory: Path,
+    loans: int,
+    as_of: dt.date,
+    models: dict[str, Any],
+    runs: int,
+    workers: int,
+    credit_from_extra: bool = False,
 ) -> dict[tuple[str, str], tuple[float, float]]:
     """`workers` processes share the partitions, as `arrears cob --workers N` does; per implementation and
     variant the best of `runs` of the wall time for all partitions (the slower worker's) and the CPU of both."""
@@ -303,6 +329,7 @@ def as_the_batch(
                 runs,
                 barrier,
                 queue,
+                credit_from_extra,
             ),
         )
         for w in range(workers)
@@ -338,6 +365,11 @@ def main() -> None:
     parser.add_argument(
         "--worker-threads", type=int, default=0, help="POLARS_MAX_THREADS of the workers (0: Polars' default)"
     )
+    parser.add_argument(
+        "--credit-from-extra",
+        action="store_true",
+        help="borrowers without the credit report's columns: assess parses `extra` (as before the reader selected them)",
+    )
     args = parser.parse_args()
     loans = 100_000 if args.quick else args.loans
     as_of = dt.date.fromisoformat(args.as_of)
@@ -345,6 +377,8 @@ def main() -> None:
           f"{pl.thread_pool_size()} Polars threads")  # fmt: skip
 
     frames, generated = data.load(loans, args.seed, as_of)
+    if args.credit_from_extra:
+        frames = data.without_credit_columns(frames)
     counts = {name: frame.height for name, frame in frames.items()}
     how = f"generated in {generated:.1f} s" if generated is not None else "read from the cache"
     print(f"data ({how}, {data.data_dir(loans, args.seed, as_of).relative_to(HERE.parent)}):")
@@ -355,7 +389,12 @@ def main() -> None:
         f"({counts['installments'] / counts['status']:.1f}/loan), collateral {counts['collateral']:,} rows on "
         f"{frames['collateral']['loan_id'].n_unique():,} loans, guarantees {counts['guarantees']:,} on "
         f"{frames['guarantees']['loan_id'].n_unique():,} loans,\n  borrowers {counts['borrowers']:,} "
-        f"({reports:,} with a credit report in `extra`)"
+        f"({reports:,} with a credit report in `extra`; its fields "
+        + (
+            "parsed from `extra` by assess)"
+            if args.credit_from_extra
+            else "as columns, as the reader selects them)"
+        )
     )
     defn = definition()
     inputs = {k: frames[k] for k in ("loans", "collateral", "guarantees", "borrowers")}
@@ -415,9 +454,12 @@ def main() -> None:
         print("\n    breakdown (each piece best of runs):")
         for name, rules in variants.items():
             parts = breakdown(frames, as_of, rules, args.runs)
-            print(f"    {name}: total of pieces {sum(parts.values()):.3f} s")
+            top = sum(
+                seconds for piece, seconds in parts.items() if not piece.startswith(" ")
+            )  # not the parts of a piece
+            print(f"    {name}: total of pieces {top:.3f} s")
             for piece, seconds in parts.items():
-                print(f"      {piece:<34} {seconds:7.3f} s")
+                print(f"      {piece:<44} {seconds:7.3f} s")
         print(f"    peak memory of the process {peak_mib():,.0f} MiB")
 
     if args.workers:
@@ -431,7 +473,13 @@ def main() -> None:
             os.environ["POLARS_MAX_THREADS"] = str(args.worker_threads)
             print(f"  workers with POLARS_MAX_THREADS={args.worker_threads}")
         timed = as_the_batch(
-            data.data_dir(loans, args.seed, as_of), loans, as_of, models, args.runs, args.workers
+            data.data_dir(loans, args.seed, as_of),
+            loans,
+            as_of,
+            models,
+            args.runs,
+            args.workers,
+            args.credit_from_extra,
         )
         print(f"  {'variant':<28} {'implementation':<18} {'wall':>8} {'CPU':>8}  ≤ 1 s per 1M{scaled}")
         for name in variants:

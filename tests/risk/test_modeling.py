@@ -176,6 +176,10 @@ def test_psi_by_hand() -> None:
         -0.1 * math.log(0.8) + 0.0999 * math.log(1000), abs=1e-4
     )
     assert modeling.shares(np.array([0, 0, 1, 3]), 4) == [0.5, 0.25, 0.0, 0.25]
+    # the close's counts (services.record_monitor) are rounded as the training shares are
+    assert modeling.count_shares([2, 1, 0, 1]) == [0.5, 0.25, 0.0, 0.25]
+    assert modeling.count_shares([1, 2]) == [0.333333, 0.666667]
+    assert modeling.count_shares([0, 0]) == [0.0, 0.0]
 
 
 def test_metrics_by_hand() -> None:

@@ -7,8 +7,10 @@ import copy
 import datetime as dt
 import json
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from pydantic import ValidationError
@@ -249,3 +251,156 @@ def test_the_credit_report_survives_documents_that_are_not_flat_objects() -> Non
     report = scorecard.credit_report(extra)
     assert report["credit_score"].to_list() == [610.0, None, None, None]
     assert report["other_overdue_accounts"].to_list() == [None, None, None, 2.0]
+
+
+# ---------------------------------------------------------------------------------- score against a reference
+
+
+def reference_score(frame: pl.DataFrame, card: scorecard.Definition, reasons: int) -> list[tuple[Any, ...]]:
+    """`scorecard.score` the obvious way, row by row: each factor's bin, the score as an exact fraction rounded
+    half up, the level, and the reasons sorted by part, largest first, ties in factor order."""
+    scale = 100 * sum(f.weight for f in card.factors)
+    out = []
+    for row in frame.iter_rows(named=True):
+        parts = []
+        for factor in card.factors:
+            value = row.get(factor.feature)
+            if factor.feature in scorecard.CATEGORICAL:
+                found = [b for b in factor.bins if value is not None and str(value) in (b.values or [])]
+                chosen = found[0] if found else factor.missing
+            elif value is None or value != value:  # null or NaN
+                chosen = factor.missing
+            else:
+                chosen = next(b for b in factor.bins if b.below is None or value < b.below)
+            parts.append((factor.weight * chosen.points, chosen.reason))
+        total = Fraction(1000 * sum(p for p, _ in parts), scale)
+        points = int(total + Fraction(1, 2))  # half up (total ≥ 0)
+        level = [lv.level for lv in card.levels if lv.min_score <= points][-1]
+        order = sorted(range(len(parts)), key=lambda j: (-parts[j][0], j))[:reasons]
+        codes = [parts[j][1] for j in order if parts[j][0] > 0 and parts[j][1]]
+        out.append((row["loan_id"], points, level, json.dumps(codes, separators=(",", ":"))))
+    return out
+
+
+def random_card(rng: np.random.Generator, factors: int) -> scorecard.Definition:
+    """`factors` factors on numeric features and one on the guarantee type, with few distinct points and weights
+    (so that parts tie often), some bins without a reason code."""
+    numeric = [f for f in scorecard.ALL_FEATURES if f not in scorecard.CATEGORICAL]
+    codes = [f"r{i}" for i in range(12)]
+
+    def bin_(**fields: Any) -> dict[str, Any]:
+        reason = str(rng.choice(codes)) if rng.random() < 0.75 else ""
+        return {"points": int(rng.choice([0, 20, 50, 50, 100])), "reason": reason, **fields}
+
+    chosen = []
+    for j, feature in enumerate(rng.choice(numeric, factors, replace=False)):
+        bounds = sorted(rng.choice(np.arange(-2, 10), int(rng.integers(0, 4)), replace=False).tolist())
+        bins = [bin_(below=float(b)) for b in bounds] + [bin_()]
+        chosen.append({"code": f"f{j}", "feature": str(feature), "weight": int(rng.choice([1, 2, 4])),
+                       "bins": bins, "missing": bin_()})  # fmt: skip
+    groups = [["joint"], ["general"], ["none", "other"]]
+    chosen.append({"code": "g", "feature": "guarantee_type", "weight": int(rng.choice([1, 2, 4])),
+                   "bins": [bin_(values=g) for g in groups], "missing": bin_()})  # fmt: skip
+    return scorecard.Definition.model_validate(definition(factors=chosen, reasons=dict.fromkeys(codes, TEXT)))
+
+
+def random_features(rng: np.random.Generator, n: int) -> pl.DataFrame:
+    """Small numbers (many on the bounds), a tenth null, a few NaN; guarantee types with unseen ones."""
+    columns: dict[str, Any] = {"loan_id": [f"L{i}" for i in range(n)]}
+    for name in scorecard.ALL_FEATURES:
+        if name in scorecard.CATEGORICAL:
+            values = rng.choice(["joint", "general", "none", "other", "pledge"], n).astype(object)
+            values[rng.random(n) < 0.1] = None
+            columns[name] = pl.Series(values.tolist(), dtype=pl.String)
+            continue
+        values = rng.integers(-3, 12, n).astype(float) + np.where(rng.random(n) < 0.3, 0.5, 0.0)
+        values[rng.random(n) < 0.02] = np.nan
+        columns[name] = pl.Series(values).fill_nan(None)
+        if rng.random() < 0.3:  # and some columns keep NaN itself (a float column from numpy)
+            columns[name] = pl.Series(np.where(rng.random(n) < 0.05, np.nan, values))
+    return pl.DataFrame(columns)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_score_equals_the_row_by_row_reference_with_ties(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(seed)
+    card = random_card(rng, factors=int(rng.integers(1, 9)))
+    frame = random_features(rng, 3000)
+    monkeypatch.setattr(scorecard, "CHUNK", 1000 + seed)  # several chunks, the last one short
+    for reasons in (1, 3, 5):
+        got = scorecard.score(frame, card, reasons=reasons)
+        assert got.rows() == reference_score(frame, card, reasons)
+        assert got.schema == {
+            "loan_id": pl.String, "risk_score": pl.Int32, "risk_level": pl.String, "risk_reasons": pl.String,
+        }  # fmt: skip
+
+
+def test_score_of_the_shipped_scorecard_equals_the_reference_across_chunks() -> None:
+    """More rows than a chunk, the shipped scorecard, and an empty frame."""
+    card = scorecard.Definition.model_validate(json.loads(DEFAULT_SCORECARD.read_text())["definition"])
+    frame = random_features(np.random.default_rng(42), scorecard.CHUNK + 5000)
+    assert scorecard.score(frame, card).rows() == reference_score(frame, card, scorecard.REASON_COUNT)
+    assert scorecard.score(frame.clear(), card).height == 0
+
+
+# ------------------------------------------------------------------------------- the credit report as columns
+
+CREDIT_DOCUMENTS = [  # `extra`, and its fields as the batch's reader hands them over (see tests/batch/test_io.py)
+    ('{"credit_score": 610, "other_overdue_accounts": 2, "broken_promises": 1}', (1.0, 610.0, 2.0)),
+    ('{"credit_score": "612.5", "employer": "某某", "other_overdue_accounts": "two"}', (None, 612.5, None)),
+    ('{"credit_score": true, "broken_promises": null, "other_overdue_accounts": [1]}', (None, None, None)),
+    ('{"report": {"credit_score": 700}}', (None, None, None)),
+    ("{}", (None, None, None)),
+    (None, (None, None, None)),
+]
+
+
+def test_the_credit_reports_columns_give_the_features_parsing_extra_gives() -> None:
+    n = len(CREDIT_DOCUMENTS)
+    as_of = dt.date(2026, 4, 15)
+    ids = [f"B{i}" for i in range(n)]
+    status = pl.DataFrame(
+        {
+            "loan_id": [f"L{i}" for i in range(n)],
+            "borrower_id": ids,
+            **{c: [i % 3 for i in range(n)] for c in ("dpd", "times_overdue", "max_dpd")},
+            **{c: [1000] * n for c in ("outstanding_principal", "overdue_principal")},
+            **{c: [0] * n for c in ("overdue_interest", "overdue_fees", "penalty_interest")},
+        }
+    )
+    installments = pl.DataFrame(
+        {"loan_id": ["L0"], "due_date": [dt.date(2026, 1, 5)], "cleared_on": [None]},
+        schema_overrides={"cleared_on": pl.Date},
+    )
+    loans = pl.DataFrame({"loan_id": status["loan_id"], "grace_days": [0] * n})
+    collateral = pl.DataFrame(
+        schema={"loan_id": pl.String, "kind": pl.String, "appraised_value": pl.Int64,
+                "appraised_on": pl.Date, "lien_rank": pl.Int32, "registered": pl.Boolean}
+    )  # fmt: skip
+    guarantees = pl.DataFrame(
+        schema={"loan_id": pl.String, "guarantee_type": pl.String, "period_end": pl.Date,
+                "guarantor_overdue": pl.Boolean}
+    )  # fmt: skip
+    extra = pl.DataFrame(
+        {
+            "borrower_id": ids,
+            "phone": ["138"] * n,
+            "extra": pl.Series([doc for doc, _ in CREDIT_DOCUMENTS], dtype=pl.String),
+            "contact_phones": [0] * n,
+        }
+    )
+    fields = pl.DataFrame([fields for _, fields in CREDIT_DOCUMENTS], schema=scorecard.CREDIT_FIELDS,
+                          orient="row").cast(pl.Float64)  # fmt: skip
+    columns = pl.concat([extra, fields], how="horizontal")
+
+    def features(borrowers: pl.DataFrame) -> pl.DataFrame:
+        return scorecard.features(status, installments, loans, collateral, guarantees, borrowers, as_of, {})
+
+    assert scorecard.credit_report(extra["extra"]).equals(fields)  # the parse reads what the reader selects
+    assert scorecard.borrower_credit(columns).equals(fields)
+    parsed, selected = features(extra), features(columns)
+    assert parsed.equals(selected)
+    assert selected["credit_score"].to_list() == [610.0, 612.5, None, None, None, None]
+    # the columns are used when there: `extra` is not read at all then
+    assert features(columns.with_columns(extra=pl.lit("{}"))).equals(selected)
+    assert features(columns.drop("credit_score")).equals(parsed)  # not all of them: `extra` is parsed

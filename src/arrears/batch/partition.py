@@ -60,6 +60,12 @@ INPUTS: dict[str, dict[str, pl.DataType]] = {
         "contact_phones": pl.Int32(),
     },
 }
+# Columns an input may have or not, kept with these types when it does: the borrowers' credit report fields, as
+# `batch.io` reads them out of `extra` in SQL; without them the risk step parses `extra` itself
+# (risk/scorecard.py borrower_credit).
+OPTIONAL: dict[str, dict[str, pl.DataType]] = {
+    "borrowers": {name: pl.Float64() for name in scorecard.CREDIT_FIELDS},
+}
 
 # What the close writes per loan (delinquency.LoanStatus), money in fen.
 STATUS_COLUMNS = [
@@ -94,14 +100,16 @@ class DayResult:
 
 
 def conform(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Every input present with the columns and types of INPUTS (missing optional inputs are empty), each column
-    in one piece of memory (readers hand over many chunks; every later step is faster on one)."""
+    """Every input present with the columns and types of INPUTS (missing optional inputs are empty) and those of
+    OPTIONAL it has, each column in one piece of memory (readers hand over many chunks; every later step is
+    faster on one)."""
     out = {}
     for name, schema in INPUTS.items():
         frame = frames.get(name)
         if frame is None:
             out[name] = pl.DataFrame(schema=schema)
         else:
+            schema = schema | {c: t for c, t in OPTIONAL.get(name, {}).items() if c in frame.columns}
             out[name] = frame.select(schema.keys()).cast(schema).rechunk()  # type: ignore[arg-type]
     return out
 

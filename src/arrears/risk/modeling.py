@@ -17,6 +17,7 @@ Conventions (the model page and `docs/model-validation.md` use them):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import re
@@ -231,6 +232,20 @@ def _number(value: float) -> str:
     return f"{value:.6g}"
 
 
+def woe_lookup(feature: dict[str, Any]) -> np.ndarray:
+    """The WOE of each bin number `bin_index` gives: the bins', the missing bin's, then 0 for an unseen category.
+    The one place the bins become the model's inputs: training, `score_frame` and the batch all go through it."""
+    return np.append(np.asarray(feature["woe"], dtype=float), 0.0)
+
+
+def woe_values(features: Sequence[dict[str, Any]], index: np.ndarray) -> np.ndarray:
+    """Rows × features of WOE values for a rows × features matrix of bin numbers (`bin_index`)."""
+    out = np.empty(index.shape)
+    for j, feature in enumerate(features):
+        out[:, j] = woe_lookup(feature)[index[:, j]]
+    return out
+
+
 def woe_matrix(features: Sequence[dict[str, Any]], frame: pl.DataFrame) -> np.ndarray:
     """Rows × features of WOE values (missing → the missing bin's WOE, unseen category → 0)."""
     missing = [f["name"] for f in features if f["name"] not in frame.columns]
@@ -238,8 +253,7 @@ def woe_matrix(features: Sequence[dict[str, Any]], frame: pl.DataFrame) -> np.nd
         raise ModelError(f"the file lacks column(s) the model needs: {', '.join(missing)}")
     out = np.empty((frame.height, len(features)))
     for j, feature in enumerate(features):
-        table = np.append(np.asarray(feature["woe"], dtype=float), 0.0)
-        out[:, j] = table[bin_index(feature, frame)]
+        out[:, j] = woe_lookup(feature)[bin_index(feature, frame)]
     return out
 
 
@@ -283,7 +297,15 @@ def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
 
 
 def shares(index: np.ndarray, bins: int) -> list[float]:
-    counts = np.bincount(index, minlength=bins)[:bins].astype(float)
+    """The share of the rows in each of `bins` bins, from each row's bin number."""
+    return count_shares(np.bincount(index, minlength=bins)[:bins])
+
+
+def count_shares(counts: Sequence[int] | np.ndarray) -> list[float]:
+    """Counts as shares of their total, rounded to 6 places (all 0 without any): training's reference shares and
+    what the close saw (`services.record_monitor`) are rounded alike, so that their PSI compares like with
+    like."""
+    counts = np.asarray(counts, dtype=float)
     total = counts.sum()
     return [round(float(c / total), 6) if total else 0.0 for c in counts]
 
@@ -560,3 +582,133 @@ def feature_shares(model: dict[str, Any], frame: pl.DataFrame) -> dict[str, list
         f["name"]: shares(np.minimum(bin_index(f, frame), len(f["bins"])), len(f["bins"]) + 1)
         for f in model["features"]
     }
+
+
+# ------------------------------------------------------------------------------------------- LightGBM as tables
+
+ZERO = float(np.float32(1e-35))  # LightGBM's kZeroThreshold (a float constant): |x| ≤ this counts as zero
+CATEGORICAL_SPLIT, DEFAULT_LEFT = 1, 2  # decision_type bits; bits 2–3 hold the missing type
+MISSING_NONE, MISSING_ZERO, MISSING_NAN = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Forest:
+    """A LightGBM booster over binned features as flat tables: every split node of every tree, numbered tree
+    after tree, with the side each bin of its feature goes to. A row's raw score is the sum over the trees, in
+    order and starting from 0.0 as LightGBM adds them, of the leaf its bins lead to. Leaves are numbered across
+    the trees too and written ~leaf (negative) where a node or a root leads to one."""
+
+    roots: np.ndarray  # int64 per tree: its first split node, or ~leaf for a tree of one leaf
+    feature: np.ndarray  # int64 per split node: the column (feature) it splits on
+    left: np.ndarray  # int64 per split node: where a row goes on the left (a node, or ~leaf)
+    right: np.ndarray  # int64 per split node: where it goes on the right
+    goes_left: np.ndarray  # uint8, split nodes × bins: 1 where a row in the bin goes left at the node
+    leaf_value: np.ndarray  # float64 per leaf
+
+
+def lightgbm_forest(model: dict[str, Any]) -> Forest | None:
+    """The model's LightGBM booster as a `Forest` over the bin numbers of its features (`bin_index`), or None
+    when the booster is not one this handles the same as LightGBM (categorical splits, linear trees, several
+    classes, averaged output as random forests have): the caller predicts with LightGBM itself then.
+
+    Every input of the booster is a WOE value, one per bin (`woe_lookup`), so each split decides a bin the same
+    way for every row: the decision is made here once per (node, bin), by LightGBM's own rules, on the bin's
+    WOE, and predicting is a walk over small integer tables with no floating-point comparison left in it. The
+    sums are LightGBM's bit for bit. Built once per model (cached)."""
+    return _forest(model["lightgbm"], tuple(tuple(woe_lookup(f).tolist()) for f in model["features"]))
+
+
+@functools.lru_cache(maxsize=8)
+def _forest(text: str, woe: tuple[tuple[float, ...], ...]) -> Forest | None:
+    header, trees = _lightgbm_text(text)
+    if (
+        header.get("num_class", "1") != "1"
+        or header.get("num_tree_per_iteration", "1") != "1"
+        or "average_output" in header
+    ):
+        return None
+    width = max((len(values) for values in woe), default=0)
+    roots: list[int] = []
+    leaf_values: list[float] = []
+    feature: list[int] = []
+    left: list[int] = []
+    right: list[int] = []
+    goes_left: list[np.ndarray] = []
+    nodes = 0
+    for tree in trees:
+        leaves = int(tree["num_leaves"])
+        if int(tree.get("num_cat", "0")) > 0 or tree.get("is_linear", "0") != "0":
+            return None
+        values = _numbers(tree["leaf_value"], float)
+        if len(values) != leaves:
+            return None
+        leaf_base = len(leaf_values)
+        leaf_values.extend(values)
+        if leaves == 1:
+            roots.append(~leaf_base)
+            continue
+        splits = _numbers(tree["split_feature"], int)
+        thresholds = _numbers(tree["threshold"], float)
+        decisions = _numbers(tree["decision_type"], int)
+        children = [_numbers(tree["left_child"], int), _numbers(tree["right_child"], int)]
+        if any(not 0 <= f < len(woe) for f in splits) or any(d & CATEGORICAL_SPLIT for d in decisions):
+            return None
+        roots.append(nodes)
+        for f, threshold, decision, to_left, to_right in zip(
+            splits, thresholds, decisions, *children, strict=True
+        ):
+            feature.append(f)
+            left.append(_renumber(to_left, nodes, leaf_base))
+            right.append(_renumber(to_right, nodes, leaf_base))
+            row = np.zeros(width, dtype=np.uint8)
+            row[: len(woe[f])] = [_goes_left(x, threshold, decision) for x in woe[f]]
+            goes_left.append(row)
+        nodes += len(splits)
+    as_int = functools.partial(np.array, dtype=np.int64)
+    return Forest(
+        roots=as_int(roots),
+        feature=as_int(feature),
+        left=as_int(left),
+        right=as_int(right),
+        goes_left=np.array(goes_left, dtype=np.uint8).reshape(len(goes_left), width),
+        leaf_value=np.array(leaf_values, dtype=np.float64),
+    )
+
+
+def _renumber(child: int, nodes: int, leaves: int) -> int:
+    """A child in a tree's own numbering (a split node, or ~leaf) in the forest's, the tree's first split node
+    and leaf being `nodes` and `leaves` there."""
+    return nodes + child if child >= 0 else ~(leaves + ~child)
+
+
+def _goes_left(x: float, threshold: float, decision: int) -> bool:
+    """LightGBM's Tree::NumericalDecision for the value x, as its predictor sees it (a dense row of doubles, where
+    a value within ZERO of 0 is 0)."""
+    missing = (decision >> 2) & 3
+    if math.isnan(x):
+        if missing != MISSING_NAN:
+            x = 0.0
+    elif abs(x) <= ZERO:
+        x = 0.0
+    if (missing == MISSING_ZERO and -ZERO <= x <= ZERO) or (missing == MISSING_NAN and math.isnan(x)):
+        return bool(decision & DEFAULT_LEFT)
+    return x <= threshold
+
+
+def _lightgbm_text(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """LightGBM's model text: the header's `key=value` lines (a bare key maps to ""), and each tree's."""
+    header: dict[str, str] = {}
+    trees: list[dict[str, str]] = []
+    for line in text.splitlines():
+        if line == "end of trees":
+            break
+        key, _, value = line.partition("=")
+        if key == "Tree":
+            trees.append({})
+        elif key:
+            (trees[-1] if trees else header)[key] = value
+    return header, trees
+
+
+def _numbers(text: str, kind: type) -> list[Any]:
+    return [kind(v) for v in text.split()]

@@ -151,7 +151,7 @@ def features(
                 contact_channels=(pl.col("phone").fill_null("") != "").cast(pl.Int32)
                 + pl.col("contact_phones"),
             ),
-            credit_report(borrowers["extra"]),
+            borrower_credit(borrowers),
         ],
         how="horizontal",
     )
@@ -184,6 +184,16 @@ def features(
 
 CREDIT_FIELDS = ("broken_promises", "credit_score", "other_overdue_accounts")
 NO_DAY = np.iinfo(np.int32).max  # a missing date, as days since 1970: after every other
+
+
+def borrower_credit(borrowers: pl.DataFrame) -> pl.DataFrame:
+    """The credit report's fields (CREDIT_FIELDS) of every borrower, as floats: the columns of that name when the
+    borrowers frame has them all (the batch's reader selects them from `extra` with the database's own JSON
+    functions, `batch.io.read_borrowers`, so that no JSON is parsed here every night: half a second per million
+    borrowers), otherwise parsed from the `extra` JSON text (`credit_report`, the same values)."""
+    if all(f in borrowers.columns for f in CREDIT_FIELDS):
+        return borrowers.select(pl.col(f).cast(pl.Float64) for f in CREDIT_FIELDS)
+    return credit_report(borrowers["extra"])
 
 
 def credit_report(extra: pl.Series) -> pl.DataFrame:
@@ -253,60 +263,96 @@ def _installment_days(installments: pl.DataFrame, loans: pl.DataFrame, as_of: dt
 # -------------------------------------------------------------------------------------------------------- scoring
 
 
-def _points(factor: Factor, column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Points and bin number (len(bins) = missing) of every row for one factor."""
-    table = np.array([b.points for b in [*factor.bins, factor.missing]], dtype=np.int64)
+def _factor_input(factor: Factor, column: pl.Series) -> np.ndarray:
+    """What `_bin_of` bins, for every row: the values as floats (NaN = missing) for a numeric feature, the bin
+    number already for a categorical one (a lookup of text, done once for the whole column)."""
     if factor.feature in CATEGORICAL:
         mapping = {v: i for i, b in enumerate(factor.bins) for v in b.values or []}
         binned = column.cast(pl.String).replace_strict(
             mapping, default=len(factor.bins), return_dtype=pl.Int64
         )
-        index: np.ndarray = binned.fill_null(len(factor.bins)).to_numpy()
-    else:
-        values = column.cast(pl.Float64).fill_null(np.nan).to_numpy()
-        index = np.zeros(len(values), dtype=np.int64)
-        for bin_ in factor.bins[:-1]:  # a comparison per bound: for a few bounds, faster than a binary search
-            index += values >= bin_.below  # type: ignore[operator]
-        index[np.isnan(values)] = len(factor.bins)
-    return table[index], index
+        return binned.fill_null(len(factor.bins)).to_numpy()
+    return column.cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+def _bin_of(factor: Factor, values: np.ndarray) -> np.ndarray:
+    """The bin number (len(bins) = missing) of each of `values` (from `_factor_input`, or a slice of it)."""
+    if factor.feature in CATEGORICAL:
+        return values
+    index = np.zeros(len(values), dtype=np.int64)
+    for bin_ in factor.bins[:-1]:  # a comparison per bound: for a few bounds, faster than a binary search
+        index += values >= bin_.below  # type: ignore[operator]
+    index[np.isnan(values)] = len(factor.bins)
+    return index
+
+
+CHUNK = 32_768  # rows scored at a time: a factor's few vectors of a chunk stay in the CPU's cache
 
 
 def score(frame: pl.DataFrame, definition: Definition, *, reasons: int = REASON_COUNT) -> pl.DataFrame:
     """`loan_id`, `risk_score` (0–1000), `risk_level` and `risk_reasons` (a JSON list of reason codes) for every
-    row of the feature frame `frame`."""
+    row of the feature frame `frame`.
+
+    The reasons are each row's `reasons` largest parts (weight × points), ties in factor order, kept when the
+    part is above zero and its bin has a reason code. Finding them is most of the work, so it is done without a
+    rows × factors matrix and without a sort: every bin gets one packed integer key,
+    `(top − part) << bits | bin number` (top: the largest part any bin gives; bin numbers count up through the
+    factors in order, so among equal parts the earlier factor's key is smaller), and each row keeps its
+    `reasons` smallest keys in a sorted run of slots, one min/max insertion per factor. That is the ranking of
+    `argmax` taken `reasons` times, in a handful of vector operations per factor, on 32k-row chunks that stay in
+    cache. The JSON text is then built once per distinct ranking (a few hundred) and spread to the rows."""
     factors = definition.factors
     weights = np.array([f.weight for f in factors], dtype=np.int64)
-    parts = np.empty(
-        (len(factors), frame.height), dtype=np.int64
-    )  # factor-major: each factor's row contiguous
-    bins = np.empty((len(factors), frame.height), dtype=np.int64)
-    codes: list[str] = []  # every bin's reason code, factor after factor; `bins` index into it
-    for j, factor in enumerate(factors):
+    places = min(reasons, len(factors))
+    inputs: list[np.ndarray] = []  # per factor, what `_bin_of` bins
+    parts: list[np.ndarray] = []  # per factor, weight × points of each bin (missing last)
+    offsets: list[int] = []  # per factor, the number of its first bin among all factors' bins
+    codes: list[str] = []  # every bin's reason code, factor after factor
+    named: list[bool] = []  # every bin: a reason when it is among a row's largest parts
+    for factor, weight in zip(factors, weights, strict=True):
         column = (
             frame[factor.feature] if factor.feature in frame.columns else pl.Series([None] * frame.height)
         )
-        points, index = _points(factor, column)
-        parts[j] = points * weights[j]
-        bins[j] = index + len(codes)
-        codes.extend(b.reason for b in [*factor.bins, factor.missing])
+        bins = [*factor.bins, factor.missing]
+        inputs.append(_factor_input(factor, column))
+        parts.append(np.array([b.points for b in bins], dtype=np.int64) * weight)
+        offsets.append(len(codes))
+        codes.extend(b.reason for b in bins)
+        named.extend(bool(b.reason) and b.points > 0 for b in bins)  # weight > 0: part > 0 ⇔ points > 0
+    none = len(codes)  # the code of "no reason" in a ranking
+    reason_of = np.array([i if keep else none for i, keep in enumerate(named)], dtype=np.int64)
+    bits = max(none.bit_length(), 1)  # every bin number < 2**bits
+    top = int(max((p.max() for p in parts), default=0))
+    keys = [
+        ((top - p) << bits) | (offset + np.arange(len(p))) for p, offset in zip(parts, offsets, strict=True)
+    ]
+    total = np.empty(frame.height, dtype=np.int64)
+    ranking = np.zeros(frame.height, dtype=np.int64)  # the kept codes of a row as one number in base none + 1
+    for start in range(0, frame.height, CHUNK):
+        stop = min(start + CHUNK, frame.height)
+        summed = np.zeros(stop - start, dtype=np.int64)
+        slots = [np.full(stop - start, np.iinfo(np.int64).max) for _ in range(places)]  # ascending keys
+        for factor, values, part, key in zip(factors, inputs, parts, keys, strict=True):
+            index = _bin_of(factor, values[start:stop])
+            summed += part[index]
+            moving = key[index]
+            for place in range(places - 1):  # insert: the smaller key stays in the slot, the larger moves on
+                smaller = np.minimum(slots[place], moving)
+                np.maximum(slots[place], moving, out=moving)
+                slots[place] = smaller
+            if slots:
+                np.minimum(slots[-1], moving, out=slots[-1])
+        total[start:stop] = summed
+        ranked = ranking[start:stop]
+        for slot in slots:
+            ranked *= none + 1
+            ranked += reason_of[slot & ((1 << bits) - 1)]
     scale = 100 * int(weights.sum())
-    risk_score = (2000 * parts.sum(axis=0) + scale) // (2 * scale)  # 1000 × Σ ÷ scale, half up, in integers
+    risk_score = (2000 * total + scale) // (2 * scale)  # 1000 × Σ ÷ scale, half up, in integers
     thresholds = np.array([lv.min_score for lv in definition.levels[1:]])
     level = pl.Series(LEVELS, dtype=pl.String).gather(np.searchsorted(thresholds, risk_score, side="right"))
-    # the `reasons` largest parts of each row, ties in factor order (argmax takes the first); a chosen part is
-    # set below every other so the next pass takes the next; kept when it added points and has a reason code
-    none = len(codes)
-    named = np.array([i if code else none for i, code in enumerate(codes)], dtype=np.int64)
-    remaining = parts.copy()
-    rows = np.arange(frame.height)
-    ranking = np.zeros(frame.height, dtype=np.int64)  # the kept codes of a row as one number in base none + 1
-    for _ in range(min(reasons, len(factors))):
-        column = remaining.argmax(axis=0)
-        code = np.where(remaining[column, rows] > 0, named[bins[column, rows]], none)
-        ranking = ranking * (none + 1) + code
-        remaining[column, rows] = -1
-    distinct, which = np.unique(ranking, return_inverse=True)
-    texts = [_reason_list(int(value), none, min(reasons, len(factors)), codes) for value in distinct]
+    distinct, which = _distinct(ranking, (none + 1) ** places)
+    texts = [_reason_list(int(value), none, places, codes) for value in distinct]
     return pl.DataFrame(
         {
             "loan_id": frame["loan_id"],
@@ -315,6 +361,17 @@ def score(frame: pl.DataFrame, definition: Definition, *, reasons: int = REASON_
             "risk_reasons": pl.Series(texts, dtype=pl.String).gather(which),
         }
     )
+
+
+def _distinct(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct `values` (all in 0…bound − 1), ascending, and each value's position among them. With a
+    small bound a table of the values seen replaces np.unique's sort."""
+    if bound > 1 << 22:
+        distinct, which = np.unique(values, return_inverse=True)
+        return distinct, which.reshape(-1)
+    seen = np.zeros(bound, dtype=bool)
+    seen[values] = True
+    return np.flatnonzero(seen), (np.cumsum(seen) - 1)[values]
 
 
 def _reason_list(ranking: int, none: int, places: int, codes: list[str]) -> str:

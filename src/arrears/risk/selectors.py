@@ -14,19 +14,29 @@ from arrears.portfolio.models import Loan
 from arrears.risk import scorecard
 from arrears.risk.models import Approval, ModelMonitor, RiskModel, Scorecard
 
+# An approved version never changes (a change is a new version), so its parsed definition is kept per process,
+# keyed by id and creation time (ids come back after a test database is flushed).
+_PARSED: dict[tuple[int, dt.datetime], scorecard.Definition] = {}
+
 
 def scorecards_in_force(dates: Iterable[dt.date]) -> dict[dt.date, scorecard.Definition]:
-    """Per date, the approved scorecard with the latest `effective_from` on or before it. One query."""
-    versions = list(Scorecard.objects.filter(status=Approval.APPROVED).order_by("-effective_from", "-pk"))
-    parsed: dict[int, scorecard.Definition] = {}
+    """Per date, the approved scorecard with the latest `effective_from` on or before it. One small query (the
+    approved versions without their definitions); each version's definition is read and parsed once."""
+    versions = list(
+        Scorecard.objects.filter(status=Approval.APPROVED)
+        .order_by("-effective_from", "-pk")
+        .only("pk", "effective_from", "created_at")
+    )
     in_force = {}
     for day in dates:
         row = next((v for v in versions if v.effective_from <= day), None)
         if row is None:
             raise NotFound(f"no approved scorecard is in force on {day}")
-        if row.pk not in parsed:
-            parsed[row.pk] = scorecard.Definition.model_validate(row.definition)
-        in_force[day] = parsed[row.pk]
+        key = (row.pk, row.created_at)
+        if key not in _PARSED:
+            definition = Scorecard.objects.values_list("definition", flat=True).get(pk=row.pk)
+            _PARSED[key] = scorecard.Definition.model_validate(definition)
+        in_force[day] = _PARSED[key]
     return in_force
 
 

@@ -190,8 +190,8 @@ def record_monitor(model_id: int, as_of: dt.date, rows: int, counts: dict[str, A
     model = RiskModel.objects.filter(pk=model_id).first()
     if model is None or rows == 0:
         return None
-    feature_shares = {name: _shares(c) for name, c in counts["features"].items()}
-    score_shares = _shares(counts["score"])
+    feature_shares = {name: modeling.count_shares(c) for name, c in counts["features"].items()}
+    score_shares = modeling.count_shares(counts["score"])
     psi = {
         "score": modeling.psi(model.artifact["score_bins"]["shares"], score_shares),
         "features": {
@@ -206,8 +206,3 @@ def record_monitor(model_id: int, as_of: dt.date, rows: int, counts: dict[str, A
         defaults={"rows": rows, "feature_shares": feature_shares, "score_shares": score_shares, "psi": psi},
     )
     return row
-
-
-def _shares(counts: list[int]) -> list[float]:
-    total = sum(counts)
-    return [round(c / total, 6) if total else 0.0 for c in counts]

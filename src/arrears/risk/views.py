@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from arrears.accounts import roles
 from arrears.accounts.models import User
 from arrears.core.dates import local_today
-from arrears.core.errors import DomainError, NotFound, PermissionDenied
+from arrears.core.errors import DomainError, NotFound
 from arrears.portfolio.models import CollateralKind
 from arrears.risk import scorecard, selectors, services
 from arrears.risk.models import Approval, ModelMonitor, RiskLevel, RiskModel, Scorecard
@@ -95,14 +95,11 @@ KIND_LABELS: dict[str, Promise] = {
 
 
 def may_view(user: User | AnonymousUser) -> bool:
-    return any(roles.can(user, capability) for capability in VIEW_CAPABILITIES)
+    return roles.can_any(user, VIEW_CAPABILITIES)
 
 
 def _require_view(request: HttpRequest) -> User:
-    if not may_view(request.user):
-        raise PermissionDenied(_("You may not do this."))
-    assert isinstance(request.user, User)
-    return request.user
+    return roles.require_any(request.user, VIEW_CAPABILITIES)
 
 
 # --- small helpers the templates and the API share -------------------------------------------------------

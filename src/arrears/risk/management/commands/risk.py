@@ -7,8 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from arrears.accounts.models import User
-from arrears.core.commands import ArrearsCommand
+from arrears.core.commands import ArrearsCommand, user_named
 from arrears.core.errors import DomainError, NotFound
 from arrears.risk import modeling, selectors, services
 from arrears.risk.models import Approval, RiskModel, Scorecard
@@ -149,7 +148,7 @@ class Command(ArrearsCommand):
 
     def train_on_history(self, options: dict[str, Any]) -> None:
         row, cv = services.train_on_history(
-            options["as_of"], options["horizon"], name=options["name"], actor=_user(options["by"])
+            options["as_of"], options["horizon"], name=options["name"], actor=user_named(options["by"])
         )
         chosen = cv[row.kind]
         text = (
@@ -162,7 +161,7 @@ class Command(ArrearsCommand):
     def register(self, options: dict[str, Any]) -> None:
         artifact = _read_model(options["model"])
         row = services.register_model(
-            artifact, options["name"], actor=_user(options["by"]), description=options["description"]
+            artifact, options["name"], actor=user_named(options["by"]), description=options["description"]
         )
         self.emit(options, selectors.model_summary(row), f"registered {row}")
 
@@ -170,7 +169,7 @@ class Command(ArrearsCommand):
         row = RiskModel.objects.filter(name=options["name"], version=options["version"]).first()
         if row is None:
             raise NotFound(f"no model {options['name']} version {options['version']}")
-        row = services.approve_model(row, actor=_user(options["by"]))
+        row = services.approve_model(row, actor=user_named(options["by"]))
         self.emit(
             options,
             selectors.model_summary(row),
@@ -186,7 +185,7 @@ class Command(ArrearsCommand):
 
     def scorecard(self, options: dict[str, Any]) -> None:
         action, path = options["card_action"], options["file"]
-        actor = _user(options["by"])
+        actor = user_named(options["by"])
         if action in ("import", "export") and path is None:
             raise DomainError(f"scorecard {action} needs a FILE")
         if action == "import":
@@ -241,15 +240,6 @@ def _read_model(path: Path) -> dict[str, Any]:
         raise modeling.ModelError(f"{path}: cannot read the model ({exc})") from exc
     modeling.check_model(model)
     return model  # type: ignore[no-any-return]
-
-
-def _user(username: str | None) -> User | None:
-    if not username:
-        return None
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        raise NotFound(f"no user {username}")
-    return user
 
 
 def _writable(path: Path) -> None:
