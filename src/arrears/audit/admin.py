@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from arrears.audit.models import AuditEvent
+from arrears.audit.models import AuditEvent, EvidenceRecord
+from arrears.core.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
@@ -18,3 +19,19 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(EvidenceRecord)
+class EvidenceRecordAdmin(ReadOnlyAdmin):
+    """The evidence log, read-only: records are only appended by `audit.services.append_evidence`."""
+
+    list_display = ("seq", "at", "kind", "case_id", "borrower_id", "subject_type", "subject_id", "actor_label",
+                    "short_hash")  # fmt: skip
+    list_filter = ("kind",)
+    search_fields = ("=seq", "=case_id", "=borrower_id", "=subject_id", "=hash")
+    ordering = ("-seq",)
+    show_full_result_count = False  # the log grows to millions of rows; no COUNT(*) per page
+
+    @admin.display(description="hash")
+    def short_hash(self, obj: EvidenceRecord) -> str:
+        return obj.hash[:16] + "…"
