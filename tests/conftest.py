@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,3 +210,11 @@ def write_portfolio(tmp_path: Path) -> PortfolioWriter:
         return write_csv_dir(tmp_path / f"portfolio{next(counter)}", files or sample_portfolio(), encoding)
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def evidence_root(settings: Any, tmp_path: Path) -> Path:
+    """Every test keeps the evidence log's blobs in its own folder, never in the project's var/."""
+    root = tmp_path / "evidence-store"
+    settings.EVIDENCE_ROOT = root
+    return root

@@ -29,6 +29,20 @@ class ArrearsSettings(BaseSettings):
     language_code: str = "zh-hans"
     demo_logins: bool = False
     log_level: str = "INFO"
+    # contact channels (issue 6): where messages go; every adapter is off until its address is set
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: bool = False
+    mail_from: str = "arrears@localhost"
+    sms_gateway_url: str = ""  # e.g. http://127.0.0.1:8025/send (`arrears dev sms-gateway`)
+    sms_gateway_token: str = ""
+    sms_gateway_format: Literal["json", "form"] = "json"
+    chat_push_url: str = ""  # WeChat official account / app push relay
+    chat_push_token: str = ""
+    telephony_url: str = ""  # click-to-call: POST {extension, number, case_id}
+    receipt_token: str = ""  # shared secret gateways send with delivery receipts
 
     @model_validator(mode="after")
     def _safe_for_production(self) -> ArrearsSettings:

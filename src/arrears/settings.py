@@ -35,7 +35,12 @@ INSTALLED_APPS = [
     "arrears.rules",
     "arrears.delinquency",
     "arrears.risk",
+    "arrears.strategy",
     "arrears.cases",
+    "arrears.compliance",
+    "arrears.contact",
+    "arrears.negotiation",
+    "arrears.legal",
     "arrears.batch",
 ]
 
@@ -114,6 +119,15 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missi
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = CONF.var_dir / "media"
+
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = CONF.smtp_host or "localhost"
+EMAIL_PORT = CONF.smtp_port
+EMAIL_HOST_USER = CONF.smtp_user
+EMAIL_HOST_PASSWORD = CONF.smtp_password
+EMAIL_USE_TLS = CONF.smtp_tls
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = CONF.mail_from
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 

@@ -27,8 +27,8 @@ def portfolio(transactional_db: Any) -> dict[str, Any]:
     collector = UserFactory(username="zhaomin", display_name="赵敏", role="collector", team=team)
     borrower = zhang_wei()
     loan = loan_with_details(loan_id="L20260001", borrower=borrower, lender="A银行", principal=1_200_000)
-    for _ in range(30):
-        LoanFactory(lender="A银行")
+    for i in range(30):  # fillers whose names never match the search (factory names cycle through a list)
+        LoanFactory(lender="A银行", borrower=BorrowerFactory(name=f"填充{i}"))
     LoanFactory(loan_id="LB0001", lender="B银行", borrower=BorrowerFactory(name="王芳"))
     return {"collector": collector, "loan": loan}
 

@@ -76,3 +76,51 @@ def test_transition_note_task_and_assign_through_the_api(client: Any, case: Case
     assert given.json()["assigned_to"] == "c9"
     client.force_login(other)
     assert client.get(url).status_code == 200
+
+
+def test_call_outcomes_and_escalation_proposals(client: Any, case: Case) -> None:
+    other = UserFactory(username="c2", team=case.assigned_to.team)
+    client.force_login(other)
+    url = f"/api/v1/cases/{case.pk}"
+    assert (
+        client.post(f"{url}/calls", {"outcome": "answered"}, content_type="application/json").status_code
+        == 404
+    )
+    client.force_login(case.assigned_to)
+    refused = client.post(f"{url}/calls", {"outcome": "maybe"}, content_type="application/json")
+    assert refused.status_code == 400 and "maybe" in refused.json()["message"]
+    done = client.post(f"{url}/calls", {"outcome": "promise_to_pay", "note": "Friday"},
+                       content_type="application/json").json()  # fmt: skip
+    assert (done["status"], done["last_contact_on"]) == ("contacting", AS_OF.isoformat())
+    proposed = client.post(f"{url}/escalation", {"reason": "two broken promises"},
+                           content_type="application/json").json()  # fmt: skip
+    assert [t["escalation"] for t in proposed["tasks"]] == ["escalated"]
+
+
+def test_bulk_reassign_place_and_recall(client: Any, case: Case) -> None:
+    from arrears.accounts.models import Agency
+
+    team = case.assigned_to.team
+    UserFactory(username="c2", team=team)
+    client.force_login(case.assigned_to)
+    body = {"case_ids": [case.pk], "to": ["c2"], "reason": "holiday"}
+    assert (
+        client.post("/api/v1/cases/bulk/reassign", body, content_type="application/json").status_code == 403
+    )
+    client.force_login(UserFactory(username="boss", role="manager"))
+    moved = client.post("/api/v1/cases/bulk/reassign", body, content_type="application/json")
+    assert moved.json() == {"count": 1} and Case.objects.get().assigned_to.username == "c2"
+    missing = client.post("/api/v1/cases/bulk/reassign", {**body, "case_ids": [case.pk, 999]},
+                          content_type="application/json")  # fmt: skip
+    assert missing.status_code == 404
+    Agency.objects.create(name="外包一号")
+    placed = client.post("/api/v1/cases/bulk/place", {"case_ids": [case.pk], "agency": "外包一号"},
+                         content_type="application/json")  # fmt: skip
+    assert (
+        placed.json() == {"count": 1}
+        and client.get(f"/api/v1/cases/{case.pk}").json()["placed_with"] == "外包一号"
+    )
+    recalled = client.post("/api/v1/cases/bulk/recall", {"case_ids": [case.pk], "reason": "contract ended"},
+                           content_type="application/json")  # fmt: skip
+    assert recalled.json() == {"count": 1}
+    assert client.get(f"/api/v1/cases/{case.pk}").json()["placed_with"] is None

@@ -45,11 +45,13 @@ def frames(rows: list[tuple[str, str, int, str]]) -> tuple[pl.DataFrame, pl.Data
             "classification": ["special_mention" if r[2] > 30 else "normal" for r in rows],
             "risk_level": ["high" if r[2] > 30 else "low" for r in rows],
             "risk_score": [r[2] for r in rows],
+            "outstanding_principal": [1000 * r[2] for r in rows],
         }
     )
     loans = pl.DataFrame(
-        {"loan_id": [r[0] for r in rows], "lender": [r[3] for r in rows], "case_type": "own"}
-    )
+        {"loan_id": [r[0] for r in rows], "lender": [r[3] for r in rows], "case_type": "own",
+         "product_type": "consumer", "lender_type": "bank"}
+    )  # fmt: skip
     return status, loans
 
 
@@ -67,7 +69,8 @@ def test_plan_opens_refreshes_and_closes_by_borrower_lender_and_type() -> None:
     plan = step.plan(status, loans, open_cases, open_at_dpd=5)
     assert plan.updated.to_dicts() == [
         {"id": 7, "loan_ids": ["A1", "A2"], "total_overdue": 5000, "max_dpd": 40, "bucket": "M1",
-         "classification": "special_mention", "risk_level": "high", "risk_score": 40}
+         "classification": "special_mention", "risk_level": "high", "risk_score": 40, "outstanding": 50000,
+         "product_type": "consumer", "lender_type": "bank"}
     ]  # fmt: skip
     assert plan.opened.select("borrower_id", "lender", "loan_ids").to_dicts() == [
         {"borrower_id": "X", "lender": "micro", "loan_ids": ["B1"]}
@@ -247,3 +250,60 @@ def test_the_admin_lists_cases_and_edits_the_policy(admin_client: Any, case: Cas
         assert admin_client.get(f"/admin/cases/{page}/").status_code == 200
     assert admin_client.get(f"/admin/cases/case/{case.pk}/change/").status_code == 200
     assert admin_client.get("/admin/cases/case/add/").status_code == 403  # cases come from the close
+
+
+# ------------------------------------------------------------------------------------------- the queue's keys
+
+
+@pytest.mark.django_db
+def test_action_due_follows_the_follow_ups_and_the_close(case: Case) -> None:
+    collector = case.assigned_to
+    assert not case.action_due and case.next_action_on is None
+    later = services.add_task(case, "Call back", AS_OF + dt.timedelta(days=2), actor=collector)
+    case.refresh_from_db()
+    assert (case.next_action_on, case.action_due) == (AS_OF + dt.timedelta(days=2), False)
+    today = services.add_task(case, "Call now", AS_OF, actor=collector)
+    case.refresh_from_db()
+    assert (case.next_action_on, case.action_due) == (AS_OF, True)
+    services.complete_task(today, actor=collector)
+    case.refresh_from_db()
+    assert (case.next_action_on, case.action_due) == (AS_OF + dt.timedelta(days=2), False)
+    Case.objects.filter(pk=case.pk).update(priority=-1)
+    services.refresh_priorities(AS_OF + dt.timedelta(days=2))  # the close's last step, the day it is due
+    case.refresh_from_db()
+    assert case.priority > 0 and case.action_due
+    later.refresh_from_db()
+    assert later.done_at is None
+
+
+@pytest.mark.django_db
+def test_a_closed_cases_open_follow_ups_end_with_it(case: Case, collectors: Any) -> None:
+    lead = UserFactory(username="lead", role="team_lead", team=collectors[0].team)
+    task = services.add_task(case, "Call back", AS_OF, actor=case.assigned_to)
+    services.transition(case, "closed", actor=lead, reason="paid", closed_reason="settled")
+    task.refresh_from_db()
+    assert task.done_at is not None
+
+
+@pytest.mark.django_db
+def test_the_close_ends_a_cured_cases_follow_ups(collectors: Any) -> None:
+    loan = loan_with_details(loan_id="L001")
+    runner.close([AS_OF])
+    (case,) = open_cases()
+    task = services.add_task(case, "Call back", AS_OF + dt.timedelta(days=5), actor=case.assigned_to)
+    PaymentFactory(loan=loan, paid_on=AS_OF + dt.timedelta(days=1), amount=case.total_overdue + 600)
+    runner.close([AS_OF + dt.timedelta(days=1)])
+    case.refresh_from_db()
+    task.refresh_from_db()
+    assert case.status == "closed" and task.done_at is not None and not case.action_due
+
+
+def test_sla_breached_is_a_condition_on_the_row(case: Case) -> None:
+    from arrears.cases.models import StageSla
+
+    StageSla.objects.all().delete()
+    assert selectors.sla_breached(AS_OF) is None
+    assert not selectors.sla_breaches(Case.objects.all(), AS_OF).exists()
+    StageSla.objects.create(stage="new", days=3)
+    assert not selectors.sla_breaches(Case.objects.all(), AS_OF).exists()
+    assert list(selectors.sla_breaches(Case.objects.all(), AS_OF + dt.timedelta(days=4))) == [case]

@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from arrears.portfolio.models import ImportRun
-from tests.factories import BorrowerFactory, ImportRunFactory, LoanFactory, loan_with_details
+from tests.factories import BorrowerFactory, ImportRunFactory, LoanFactory, UserFactory, loan_with_details
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
 
@@ -57,7 +57,7 @@ def test_wrong_password_shows_error(client: Any, collector: Any) -> None:
 
 def test_logout_is_a_post(client: Any, collector: Any) -> None:
     client.force_login(collector)
-    page = client.get("/").content.decode()
+    page = client.get("/", follow=True).content.decode()  # a collector lands on the workbench
     assert 'action="/logout/" method="post"' in page
     response = client.post("/logout/")
     assert response.status_code == 302
@@ -71,6 +71,9 @@ def test_home_shows_summary_of_visible_portfolio(
     client: Any, collector: Any, loan_a: Any, loan_b: Any
 ) -> None:
     client.force_login(collector)
+    assert client.get("/").url == "/cases/workbench/"  # a collector's landing page
+    lead = UserFactory(username="lead", display_name="赵敏", role="team_lead", team=collector.team)
+    client.force_login(lead)
     html = client.get("/").content.decode()
     assert "12,000.00" in html  # A银行's principal only; B银行's 3,000.00 is not visible
     assert "15,000.00" not in html

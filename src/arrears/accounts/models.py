@@ -32,10 +32,43 @@ class Team(models.Model):
         return self.name
 
 
+class Agency(models.Model):
+    """An outside collection agency or law firm that cases are placed with (委外). Its users see only the cases
+    placed with it, while placed; access ends with the contract (`active`)."""
+
+    class Kind(models.TextChoices):
+        AGENCY = "agency", _("Collection agency")
+        LAW_FIRM = "law_firm", _("Law firm")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.AGENCY)
+    active = models.BooleanField(_("active"), default=True, help_text=_("Off at the end of the contract."))
+    contract_end = models.DateField(_("contract ends"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.COLLECTOR)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="members",
+        help_text=_("A user of an outside agency sees only the cases placed with it."),
+    )  # fmt: skip
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    skills = models.JSONField(
+        _("skills"), default=list, blank=True,
+        help_text=_('e.g. "legal", "lang:en", "region:广东省" (a collector with regions takes only those).'),
+    )  # fmt: skip
+    max_open_cases = models.PositiveIntegerField(
+        _("capacity (open cases)"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -22,6 +22,7 @@ from arrears.batch.partition import INPUTS, STATUS_COLUMNS, Rules, conform
 from arrears.batch.steps import buckets, classification
 from arrears.batch.steps.risk import RiskRules
 from arrears.portfolio.interchange import store
+from arrears.risk.scorecard import CREDIT_FIELDS
 
 RATE = "CAST(ROUND({} * 1000000) AS BIGINT)"
 
@@ -35,9 +36,13 @@ QUERIES = {
         "SELECT loan_id, installment_no, due_date, principal_due, interest_due, fee_due "
         "FROM portfolio_scheduleinstallment WHERE 1 = 1 {where} ORDER BY loan_id, installment_no"
     ),
+    # payments, and the adjustments approved waivers post (negotiation.Adjustment): non-cash, split exactly
     "payments": (
         "SELECT payment_id, loan_id, paid_on, amount, principal_paid, interest_paid, penalty_paid, fee_paid, "
-        "reverses_id AS reverses FROM portfolio_payment WHERE 1 = 1 {where} ORDER BY loan_id, paid_on, payment_id"
+        "reverses_id AS reverses FROM portfolio_payment WHERE 1 = 1 {where} UNION ALL "
+        "SELECT 'ADJ-' || CAST(id AS TEXT), loan_id, posted_on, principal + interest + penalty + fee, principal, "
+        "interest, penalty, fee, CASE WHEN reverses_id IS NULL THEN NULL ELSE 'ADJ-' || CAST(reverses_id AS TEXT) "
+        "END FROM negotiation_adjustment WHERE 1 = 1 {where} ORDER BY loan_id, paid_on, payment_id"
     ),
     "pauses": 'SELECT loan_id, start, "end" FROM delinquency_pause WHERE 1 = 1 {where}',
     "technical": "SELECT loan_id, episode_start FROM delinquency_technicaloverdue WHERE 1 = 1 {where}",
@@ -58,11 +63,30 @@ QUERIES = {
         "WHERE b.id_number = g.guarantor_id_number AND s.dpd > 0) THEN 1 ELSE 0 END AS guarantor_overdue "
         "FROM portfolio_guarantee g WHERE 1 = 1 {where}"
     ),
+    # {credit}: the credit report's fields picked out of `extra` (CREDIT_REPORT)
     "borrowers": (
-        "SELECT b.borrower_id, b.phone, CAST(b.extra AS TEXT) AS extra, (SELECT COUNT(*) FROM portfolio_contact c "
-        "WHERE c.borrower_id = b.borrower_id AND c.phone <> '') AS contact_phones FROM portfolio_borrower b "
+        "SELECT b.borrower_id, b.phone, CAST(b.extra AS TEXT) AS extra, {credit}(SELECT COUNT(*) "
+        "FROM portfolio_contact c WHERE c.borrower_id = b.borrower_id AND c.phone <> '') AS contact_phones "
+        "FROM portfolio_borrower b "
         "WHERE b.borrower_id IN (SELECT borrower_id FROM portfolio_loan WHERE status = 'active' {where})"
     ),
+}
+
+# A credit report field of the borrower's `extra` JSON as text, by the database's JSON functions: what the risk
+# step would otherwise parse out of a million JSON documents every night (risk/scorecard.py credit_report). The
+# text is cast in Polars, where junk becomes null (`read_borrowers`), so a field reads as that parse reads it:
+# a number, or a string holding one. PostgreSQL (jsonb, stored parsed): ->> gives a string's text, a number's
+# digits, and for true, an object or a list text that is no number. SQLite (JSON text, valid: Django checks it):
+# a string's text, a number's own digits (->; json_extract would give a double, which SQLite prints to 15 digits
+# only), '' for anything else (json_extract would give 1 for true; and connectorx cannot type a column whose
+# first row is null).
+CREDIT_REPORT = {
+    "sqlite": (
+        "CASE json_type(b.extra, '$.{field}') WHEN 'text' THEN json_extract(b.extra, '$.{field}') "
+        "WHEN 'integer' THEN b.extra -> '$.{field}' WHEN 'real' THEN b.extra -> '$.{field}' ELSE '' "
+        "END AS {field}, "
+    ),
+    "postgresql": "b.extra ->> '{field}' AS {field}, ",
 }
 
 
@@ -114,8 +138,26 @@ def read_inputs(where: str = "", *, url: str | None = None) -> dict[str, pl.Data
     """All inputs of the close for the loans selected by `where` (see `loan_filter`): through connectorx from
     `url`, or through Django's connection (which sees the current transaction) when no url is given."""
     return conform(
-        {name: read_frame(sql.format(where=where), INPUTS[name], url) for name, sql in QUERIES.items()}
+        {
+            name: read_borrowers(where, url)
+            if name == "borrowers"
+            else read_frame(sql.format(where=where), INPUTS[name], url)
+            for name, sql in QUERIES.items()
+        }
     )
+
+
+def read_borrowers(where: str = "", url: str | None = None) -> pl.DataFrame:
+    """The borrowers of the loans selected by `where`, with their credit report's fields (CREDIT_FIELDS) as float
+    columns selected out of `extra` by the database (CREDIT_REPORT): null where absent, not a number or a string,
+    or a string that is no number, as `scorecard.credit_report` reads them."""
+    vendor = ("sqlite" if url.startswith("sqlite") else "postgresql") if url else connection.vendor
+    credit = "".join(CREDIT_REPORT[vendor].format(field=field) for field in CREDIT_FIELDS)
+    text = dict.fromkeys(CREDIT_FIELDS, pl.String())
+    frame = read_frame(
+        QUERIES["borrowers"].format(where=where, credit=credit), INPUTS["borrowers"] | text, url
+    )
+    return frame.with_columns(pl.col(field).cast(pl.Float64, strict=False) for field in CREDIT_FIELDS)
 
 
 def read_frame(query: str, schema: dict[str, pl.DataType], url: str | None = None) -> pl.DataFrame:

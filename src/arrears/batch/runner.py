@@ -197,10 +197,21 @@ def close(
 
 
 def sync_cases(status: pl.DataFrame, as_of: dt.date) -> dict[str, int]:
-    """Open, refresh and close collection cases from the day's status (cases.services)."""
-    from arrears.cases.services import sync_cases as sync
+    """The collection cases after the day's status: open, refresh and close them; judge the open promises to
+    pay; put each in its strategy
+    segment and arm (whose skills decide who may take it); assign the unassigned; turn the treatment steps due
+    into follow-ups for the assigned collectors; and order every queue by priority."""
+    from arrears.cases import services as cases
+    from arrears.negotiation import services as negotiation
+    from arrears.strategy import services as strategy
 
-    return sync(status, as_of)
+    counts = cases.sync_cases(status, as_of)
+    counts |= negotiation.evaluate_promises(as_of)
+    counts |= strategy.apply_segments(as_of)
+    counts |= cases.assign_unassigned()
+    counts |= strategy.fire_due_steps(as_of)
+    cases.refresh_priorities(as_of)
+    return counts
 
 
 def monitor(as_of: dt.date, counts: dict[str, Any]) -> None:

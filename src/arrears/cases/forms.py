@@ -10,12 +10,27 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from arrears.accounts.models import User
+from arrears.accounts.models import Agency, User
 from arrears.cases import lifecycle
-from arrears.core.forms import search_field
+from arrears.cases.models import Queue
+from arrears.core.forms import PlainSelect, search_field
 from arrears.risk.models import RiskLevel
+from arrears.strategy.models import Segment
 
 OPEN_STAGES = [(s, label) for s, label in lifecycle.STATE_LABELS.items() if s != lifecycle.CLOSED]
+
+# `cases.services.CALL_OUTCOMES` as people read them (the services keep the codes): the timeline's "call" events.
+# The case view logs calls through the contact app now (`contact.forms.CallForm`).
+CALL_OUTCOME_LABELS = {
+    "answered": _("Answered"),
+    "unanswered": _("No answer"),
+    "busy": _("Busy"),
+    "invalid_number": _("Invalid number"),
+    "wrong_party": _("Wrong party"),
+    "refused": _("Refused to pay"),
+    "promise_to_pay": _("Promise to pay"),
+    "dispute": _("Disputes the debt"),
+}
 
 
 class CaseFilterForm(forms.Form):
@@ -26,12 +41,16 @@ class CaseFilterForm(forms.Form):
     risk_level = forms.ChoiceField(label=_("Risk level"), required=False)
     bucket = forms.ChoiceField(label=_("Bucket"), required=False)
     assigned_to = forms.ChoiceField(label=_("Assigned to"), required=False)
+    queue = forms.ChoiceField(label=_("Queue"), required=False)
+    segment = forms.ChoiceField(label=_("Segment"), required=False)
 
     def __init__(
         self,
         *args: Any,
         buckets: list[str] | None = None,
         collectors: list[User] | None = None,
+        queues: list[Queue] | None = None,
+        segments: list[Segment] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -43,6 +62,14 @@ class CaseFilterForm(forms.Form):
         else:
             people = [(u.get_username(), u.display_name or u.get_username()) for u in collectors]
             self._choices("assigned_to", _("Everyone"), [("none", _("Unassigned")), *people])
+        if queues:
+            self._choices("queue", _("All queues"), [(str(q.pk), q.name) for q in queues])
+        else:
+            del self.fields["queue"]
+        if segments:
+            self._choices("segment", _("All segments"), [(str(s.pk), s.name) for s in segments])
+        else:
+            del self.fields["segment"]
 
     def _choices(self, name: str, everything: Any, choices: list[tuple[str, Any]]) -> None:
         field = self.fields[name]
@@ -96,7 +123,7 @@ class TaskForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    username = forms.ChoiceField(label=_("Collector"))
+    username = forms.ChoiceField(label=_("Collector"), widget=PlainSelect)  # every collector: hundreds
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
     def __init__(self, *args: Any, collectors: QuerySet[User] | list[User], **kwargs: Any) -> None:
@@ -107,3 +134,88 @@ class ReassignForm(forms.Form):
             (u.get_username(), f"{u.display_name or u.get_username()} ({u.get_username()})")
             for u in collectors
         ]
+
+
+class EscalationForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Your team lead decides: a notice, a field visit or a legal review."),
+    )
+
+
+def _agency_field(agencies: QuerySet[Agency] | list[Agency], *, required: bool) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Agency"),
+        required=required,
+        choices=[("", "—"), *((str(a.pk), f"{a.name} ({a.get_kind_display()})") for a in agencies)],
+    )
+
+
+class PlaceForm(forms.Form):
+    """Place one case with an outside agency or law firm (the active ones)."""
+
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, agencies: QuerySet[Agency] | list[Agency], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields = {"agency": _agency_field(agencies, required=True), **self.fields}
+
+
+class RecallForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class CaseIdsField(forms.Field):
+    """The ticked cases of the queue (`cases=1&cases=2…`) as ids; anything that is not a number is an error."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        try:
+            return sorted({int(v) for v in value})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("Select cases from the list.")) from None
+
+    def validate(self, value: Any) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(_("Select at least one case."))
+
+
+class BulkActionForm(forms.Form):
+    """The queue's bulk action bar: reassign the ticked cases to one or more collectors, place them with an
+    agency, or recall them. Which of these the user may do is the services' decision."""
+
+    REASSIGN, PLACE, RECALL = "reassign", "place", "recall"
+
+    action = forms.ChoiceField(
+        choices=[(REASSIGN, _("Reassign")), (PLACE, _("Place with agency")), (RECALL, _("Recall"))]
+    )
+    cases = CaseIdsField()
+    collectors = forms.MultipleChoiceField(label=_("Collectors"), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+    def __init__(
+        self,
+        *args: Any,
+        collectors: list[User],
+        agencies: QuerySet[Agency] | list[Agency],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["collectors"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(u.get_username(), u.display_name or u.get_username()) for u in collectors]
+        self.fields["agency"] = _agency_field(agencies, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        action = data.get("action")
+        if action == self.REASSIGN and not data.get("collectors"):
+            self.add_error("collectors", _("Choose at least one collector."))
+        if action == self.PLACE and not data.get("agency"):
+            self.add_error("agency", _("Choose an agency."))
+        return data

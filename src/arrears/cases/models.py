@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from arrears.cases import lifecycle
@@ -73,6 +74,34 @@ class Case(models.Model):
         verbose_name=_("assigned to"),
     )
     next_action_on = models.DateField(_("next action"), null=True, blank=True)
+    # the queue's first key, stored so that an index can give the queue's order: kept by the close
+    # (`services.refresh_priorities`, last), by follow-ups (`services._next_action`) and by promises
+    action_due = models.BooleanField(
+        _("next action due"),
+        default=False,
+        db_default=False,  # the close inserts cases with SQL
+        help_text=_("next_action_on on or before the business date; kept by the close and by follow-ups."),
+    )
+    outstanding = models.BigIntegerField(_("outstanding principal (fen)"), default=0)
+    product_type = models.CharField(_("product"), max_length=20, blank=True)
+    lender_type = models.CharField(_("lender type"), max_length=20, blank=True)
+    priority = models.IntegerField(_("priority"), default=0, db_index=True)
+    last_contact_on = models.DateField(_("last contact"), null=True, blank=True)
+    # strategy (strategy.services.apply_strategy): the segment, the arm's path and where the case is on it
+    segment = models.ForeignKey(
+        "strategy.Segment", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
+        verbose_name=_("segment"),
+    )  # fmt: skip
+    path = models.ForeignKey(
+        "strategy.TreatmentPath", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
+        verbose_name=_("treatment path"),
+    )  # fmt: skip
+    path_step = models.PositiveIntegerField(_("path step"), null=True, blank=True)
+    next_step_on = models.DateField(_("next step due"), null=True, blank=True)
+    placed_with = models.ForeignKey(
+        "accounts.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
+        verbose_name=_("placed with"),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("case")
@@ -85,7 +114,19 @@ class Case(models.Model):
                 name="one_open_case_per_borrower_lender_type",
             )
         ]
-        indexes = [models.Index(fields=["assigned_to", "status"])]
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "priority"]),
+            models.Index(fields=["placed_with", "status"]),
+            # the queue's order (views.queue_cases) among open cases: everyone's, and one collector's
+            models.Index(
+                F("action_due").desc(), F("priority").desc(), F("total_overdue").desc(), F("id"),
+                condition=~models.Q(status="closed"), name="case_queue_order",
+            ),
+            models.Index(
+                F("assigned_to"), F("action_due").desc(), F("priority").desc(), F("total_overdue").desc(), F("id"),
+                condition=~models.Q(status="closed"), name="case_queue_order_by_user",
+            ),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"case {self.pk} ({self.borrower_id}, {self.status})"
@@ -137,7 +178,13 @@ class Task(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_tasks"
     )
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("channel"), max_length=20, blank=True)  # a strategy step's channel
+    template = models.CharField(_("template"), max_length=64, blank=True)  # and its message template
+    note = models.TextField(_("note"), blank=True)  # e.g. why the outbox could not send the step
+    escalation = models.CharField(_("propose escalation to"), max_length=20, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # null: the close, following the case's treatment path
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -148,3 +195,53 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.due_on})"
+
+
+class Placement(models.Model):
+    """A case placed with an outside agency or law firm, until recalled. While placed, the agency's users see the
+    case (and only the cases placed with them) and in-house assignment leaves it alone."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="placements")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="placements")
+    placed_on = models.DateField(_("placed on"))
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+    recalled_on = models.DateField(_("recalled on"), null=True, blank=True)
+    recalled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recall_reason = models.TextField(_("recall reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("placement")
+        verbose_name_plural = _("placements")
+        ordering = ["-placed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} with {self.agency_id} from {self.placed_on}"
+
+
+class Queue(models.Model):
+    """A named view of open cases for a team (or everyone): conditions over the same facts as segments, plus
+    `segment` names. Team leads and managers see their queues with counts and workload."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="queues",
+        verbose_name=_("team"),
+    )  # fmt: skip
+    conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    segments = models.ManyToManyField(
+        "strategy.Segment", blank=True, related_name="queues", verbose_name=_("segments")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

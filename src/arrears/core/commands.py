@@ -28,3 +28,16 @@ class ArrearsCommand(BaseCommand):
             return super().execute(*args, **options)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+
+
+def user_named(username: str | None) -> Any:
+    """The user a command acts as (`--by`), None when not given; a clear error when there is no such user."""
+    from arrears.accounts.models import User
+    from arrears.core.errors import NotFound
+
+    if not username:
+        return None
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"no user {username}")
+    return user

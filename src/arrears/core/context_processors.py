@@ -16,12 +16,16 @@ class NavItem(NamedTuple):
     url_name: str
     label: Promise
     prefix: str | None  # the URL prefix that marks the item active; None: only its exact URL
+    requires: tuple[str, ...] = ()  # shown to users with any of these capabilities (none: everyone)
 
 
 NAV_ITEMS = [
     NavItem("home", _("Workbench"), None),  # 工作台
     NavItem("cases", _("Cases"), "/cases/"),  # 案件
     NavItem("portfolio:loan_list", _("Loans"), "/portfolio/"),  # 贷款
+    NavItem(
+        "compliance", _("Compliance"), "/compliance/", (roles.MANAGE_COMPLIANCE, roles.VIEW_AUDIT)
+    ),  # 合规
     NavItem("legal", _("Legal"), "/legal/"),  # 法务
     NavItem("reports", _("Reports"), "/reports/"),  # 报表
     NavItem("settings", _("Settings"), "/settings/"),  # 设置
@@ -35,16 +39,21 @@ TEMPLATE_CAPABILITIES = (
     roles.EXPORT_PORTFOLIO,
     roles.MANAGE_SETTINGS,
     roles.VIEW_AUDIT,
+    roles.MANAGE_STRATEGY,
+    roles.MANAGE_COMPLIANCE,
+    roles.EXPORT_EVIDENCE,
 )
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     path = request.path
+    user = getattr(request, "user", None)
     items = []
     for item in NAV_ITEMS:
+        if item.requires and not (user is not None and any(roles.can(user, cap) for cap in item.requires)):
+            continue
         url = reverse(item.url_name)
         active = path == url or (item.prefix is not None and path.startswith(item.prefix))
         items.append({"url": url, "label": item.label, "active": active})
-    user = getattr(request, "user", None)
     can = {cap: user is not None and roles.can(user, cap) for cap in TEMPLATE_CAPABILITIES}
     return {"nav_items": items, "can": can}

@@ -27,3 +27,19 @@ def mask_name(value: str | None) -> str:
     if not value:
         return ""
     return value[0] + "*" * (len(value) - 1)
+
+
+def mask_email(value: str | None) -> str:
+    """zhang.wei@example.com -> z*******@example.com: the domain kept, the person hidden."""
+    if not value:
+        return ""
+    local, _at, domain = value.partition("@")
+    return (local[:1] + "*" * max(len(local) - 1, 1) + ("@" + domain if domain else "")) if local else value
+
+
+def mask_address(value: str | None) -> str:
+    """北京市朝阳区建国路88号3单元502 -> 北京市朝阳区***: the first six characters (province and city, enough for
+    jurisdiction and routing), the rest hidden."""
+    if not value:
+        return ""
+    return value[:6] + "***" if len(value) > 6 else value[:1] + "***"

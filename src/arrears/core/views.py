@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from arrears.accounts import roles
-from arrears.accounts.models import User
+from arrears.accounts.models import Role, User
 from arrears.portfolio import selectors as portfolio_selectors
 
 # Which issue brings each area that is not built yet; the placeholder page says so.
@@ -43,6 +43,8 @@ def _scope(user: User) -> list[str] | None:
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
+    if user.role == Role.COLLECTOR:  # a collector's day starts on the collection workbench
+        return redirect("workbench")
     summary = portfolio_selectors.portfolio_summary(user)
     context = {
         "summary": summary,

@@ -1,11 +1,21 @@
-"""Seeding the rule tables with the versions in force (domain-rules.md §1), after every migrate or flush."""
+"""Seeding the rule tables with the versions in force (domain-rules.md §1; the statutory tables of §2–4, §6 from
+`statutory.SHIPPED`), after every migrate or flush."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from arrears.rules.models import ClassificationRule
+from arrears.core.money import format_fen
+from arrears.rules import statutory
+from arrears.rules.models import (
+    ClassificationRule,
+    FeeScale,
+    InterestCap,
+    PrimeRate,
+    SmallClaimsThreshold,
+    StatutoryPeriod,
+)
 
 RULES: list[dict[str, Any]] = [
     dict(
@@ -36,4 +46,70 @@ def seed_rules(**kwargs: Any) -> None:
     for row in RULES:
         ClassificationRule.objects.get_or_create(
             scale=row["scale"], effective_from=row["effective_from"], defaults=row
+        )
+    seed_statutory()
+
+
+def seed_statutory(book: statutory.Rulebook = statutory.SHIPPED) -> None:
+    """Add the shipped statutory versions that are missing (by kind/regime and effective date, LPR date, province and
+    year); rows someone edited or added are left as they are."""
+    for scale in book.fee_scales:
+        FeeScale.objects.get_or_create(
+            kind=scale.kind,
+            effective_from=scale.effective_from,
+            defaults=dict(
+                minimum=scale.minimum,
+                bands=[{"above": format_fen(b.above), "rate": str(b.rate)} for b in scale.bands],
+                cap=scale.cap,
+                halve_twice=scale.halve_twice,
+                rounding=scale.rounding.mode,
+                round_to=scale.rounding.step,
+                basis=scale.basis,
+                source=scale.source,
+            ),
+        )
+    for period in book.periods:
+        StatutoryPeriod.objects.get_or_create(
+            kind=period.kind,
+            effective_from=period.effective_from,
+            defaults=dict(
+                length=period.length,
+                unit=period.unit,
+                moves_off_rest_days=period.moves_off_rest_days,
+                label=period.label,
+                starts=period.starts,
+                basis=period.basis,
+                source=period.source,
+            ),
+        )
+    for rate in book.prime_rates:
+        PrimeRate.objects.get_or_create(
+            effective_from=rate.effective_from,
+            defaults=dict(one_year=rate.one_year, five_year=rate.five_year, source=rate.source),
+        )
+    for cap in book.interest_caps:
+        InterestCap.objects.get_or_create(
+            regime=cap.regime,
+            effective_from=cap.effective_from,
+            defaults=dict(
+                annual_rate=cap.annual_rate,
+                lpr_multiple=cap.lpr_multiple,
+                day_count=cap.day_count,
+                rounding=cap.rounding.mode,
+                round_to=cap.rounding.step,
+                basis=cap.basis,
+                source=cap.source,
+            ),
+        )
+    for row in book.small_claims:
+        SmallClaimsThreshold.objects.get_or_create(
+            province=row.province,
+            year=row.year,
+            defaults=dict(
+                threshold=row.threshold,
+                agreed_limit=row.agreed_limit,
+                average_wage=row.average_wage,
+                effective_from=row.effective_from,
+                source=row.source,
+            ),
         )

@@ -260,6 +260,37 @@ def _pg_upsert(
             cursor.execute(f"DROP TABLE {q(target)}")
 
 
+def update_rows(table: str, frame: pl.DataFrame, key: str = "id") -> None:
+    """Set the columns of `frame` on the rows of `table` matched by `key` (rows that do not exist are ignored):
+    on PostgreSQL COPY into a temporary table and one `UPDATE … FROM`; on SQLite one prepared UPDATE run over
+    every row. Unlike `upsert_table` it needs only the columns that change."""
+    if frame.height == 0:
+        return
+    columns = [c for c in frame.columns if c != key]
+    if is_postgres():
+        staging = f"_update_{table}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE {q(staging)} ON COMMIT DROP AS SELECT {q(key)}, "
+                f"{', '.join(map(q, columns))} FROM {q(table)} WITH NO DATA"
+            )
+        _pg_upsert(staging, (_text_dates(frame.slice(s, COPY_CHUNK)).select(key, *columns)
+                             for s in range(0, frame.height, COPY_CHUNK)),
+                   ", ".join(map(q, [key, *columns])), "", insert_only=True)  # fmt: skip
+        with connection.cursor() as cursor:
+            assignments = ", ".join(f"{q(c)} = s.{q(c)}" for c in columns)
+            cursor.execute(
+                f"UPDATE {q(table)} SET {assignments} FROM {q(staging)} s WHERE {q(table)}.{q(key)} = s.{q(key)}"
+            )
+            cursor.execute(f"DROP TABLE {q(staging)}")
+        return
+    sql = f"UPDATE {q(table)} SET {', '.join(f'{q(c)} = ?' for c in columns)} WHERE {q(key)} = ?"
+    rows = _text_dates(frame.select(*columns, key)).with_columns(pl.col(pl.Boolean).cast(pl.Int8))
+    connection.ensure_connection()
+    for start in range(0, rows.height, SQLITE_BATCH):
+        connection.connection.executemany(sql, rows.slice(start, SQLITE_BATCH).iter_rows())
+
+
 def delete_ids(table: str, ids: list[int]) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 10_000):
