@@ -669,3 +669,24 @@ def test_the_strategy_block_and_the_new_timeline_events(
     assert client.post(url(case, "place/"), {"agency": str(agency.pk)}).status_code == 400
     case.refresh_from_db()
     assert case.placed_with is None
+
+
+def test_a_promise_to_pay_through_the_page(
+    client: Any, case: Case, people: dict[str, Any], english: Any
+) -> None:
+    owner, other = owner_and_other(case, people)
+    due = case.as_of + dt.timedelta(days=5)
+    client.force_login(other)
+    assert (
+        client.post(url(case, "promises/"), {"amount": "1000", "due_on": due.isoformat()}).status_code == 404
+    )
+    client.force_login(owner)
+    past = client.post(url(case, "promises/"), {"amount": "1000", "due_on": "2026-01-01"})
+    assert past.status_code == 400 and "before the business date" in past.content.decode()
+    response = client.post(url(case, "promises/"), {"amount": "1000.50", "due_on": due.isoformat()})
+    assert response.status_code == 302
+    page = client.get(url(case)).content.decode()
+    promises = page[page.index('data-testid="open-promises"') :]
+    assert due.isoformat() in promises and "1,000.50" in promises
+    case.refresh_from_db()
+    assert case.status == lifecycle.NEGOTIATING

@@ -4,6 +4,7 @@ services (`cases.services`) decide what is allowed and write."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -134,6 +135,15 @@ class ReassignForm(forms.Form):
             (u.get_username(), f"{u.display_name or u.get_username()} ({u.get_username()})")
             for u in collectors
         ]
+
+
+class PromiseForm(forms.Form):
+    """A promise to pay (逾期协商): an amount in yuan by a date (several dated amounts: one promise each time, or
+    the API)."""
+
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), decimal_places=2)
+    due_on = forms.DateField(label=_("By"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
 
 class EscalationForm(forms.Form):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:case_id>/reassign/", views.reassign, name="case_reassign"),
     path("<int:case_id>/calls/", views.log_call, name="case_call"),
     path("<int:case_id>/escalation/", views.propose_escalation, name="case_escalation"),
+    path("<int:case_id>/promises/", views.add_promise, name="case_promise"),
     path("<int:case_id>/place/", views.place, name="case_place"),
     path("<int:case_id>/recall/", views.recall, name="case_recall"),
 ]

@@ -44,6 +44,7 @@ from arrears.cases.forms import (
     EscalationForm,
     NoteForm,
     PlaceForm,
+    PromiseForm,
     ReassignForm,
     RecallForm,
     TaskForm,
@@ -638,6 +639,8 @@ def _render_case(
         "note_form": NoteForm(),
         "task_form": TaskForm(default_due=max(as_of, case.as_of) + dt.timedelta(days=FOLLOW_UP_DAYS)),
         "escalation_form": EscalationForm(),
+        "promise_form": PromiseForm(),
+        "promises": list(case.promises.filter(status="open").prefetch_related("installments")),
         "reassign_form": ReassignForm(collectors=_collectors(user)) if manages and case.is_open else None,
         "place_form": PlaceForm(agencies=_active_agencies()) if places and placement is None else None,
         "recall_form": RecallForm() if places and case.placed_with_id is not None else None,
@@ -757,6 +760,25 @@ def log_call(request: HttpRequest, case_id: int) -> HttpResponse:
     from arrears.contact.views import log_call as contact_log_call
 
     return contact_log_call(request, case_id)
+
+
+@login_required
+@require_POST
+def add_promise(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A promise to pay from the case view (`negotiation.services.make_promise`): judged by the close."""
+    from arrears.negotiation.services import make_promise
+
+    case = selectors.get_case(request.user, case_id)
+
+    def act(data: dict[str, Any]) -> str:
+        fen = int(data["amount"] * 100)
+        make_promise(case, [(data["due_on"], fen)], actor=_user(request), note=data.get("note") or "")
+        return _("Promise recorded: %(amount)s yuan by %(day)s.") % {
+            "amount": data["amount"],
+            "day": data["due_on"],
+        }
+
+    return _act(request, case, "promise_form", PromiseForm(request.POST), act)
 
 
 @login_required
