@@ -74,7 +74,9 @@ def test_inputs_without_the_credit_columns_still_conform() -> None:
         )
     }
     conformed = partition.conform(with_columns)["borrowers"]
-    assert conformed.schema == partition.INPUTS["borrowers"] | partition.OPTIONAL["borrowers"]
+    assert conformed.schema == partition.INPUTS["borrowers"] | {
+        f: pl.Float64() for f in scorecard.CREDIT_FIELDS
+    }
 
 
 @pytest.mark.django_db

@@ -65,7 +65,7 @@ QUERIES = {
     ),
     # {credit}: the credit report's fields picked out of `extra` (CREDIT_REPORT)
     "borrowers": (
-        "SELECT b.borrower_id, b.phone, CAST(b.extra AS TEXT) AS extra, {credit}(SELECT COUNT(*) "
+        "SELECT b.borrower_id, b.phone, b.province, CAST(b.extra AS TEXT) AS extra, {credit}(SELECT COUNT(*) "
         "FROM portfolio_contact c WHERE c.borrower_id = b.borrower_id AND c.phone <> '') AS contact_phones "
         "FROM portfolio_borrower b "
         "WHERE b.borrower_id IN (SELECT borrower_id FROM portfolio_loan WHERE status = 'active' {where})"
@@ -155,9 +155,23 @@ def read_borrowers(where: str = "", url: str | None = None) -> pl.DataFrame:
     credit = "".join(CREDIT_REPORT[vendor].format(field=field) for field in CREDIT_FIELDS)
     text = dict.fromkeys(CREDIT_FIELDS, pl.String())
     frame = read_frame(
-        QUERIES["borrowers"].format(where=where, credit=credit), INPUTS["borrowers"] | text, url
+        QUERIES["borrowers"].format(where=where, credit=credit),
+        INPUTS["borrowers"] | {"province": pl.String()} | text,
+        url,
     )
     return frame.with_columns(pl.col(field).cast(pl.Float64, strict=False) for field in CREDIT_FIELDS)
+
+
+def read_cash_payments(since: dt.date, until: dt.date) -> pl.DataFrame:
+    """Money received (loan_id, paid_on, amount in fen) from `since`: payments that are not reversals and were
+    not reversed by the end of `until` (waivers are adjustments, never payments). What recoveries and promises
+    count."""
+    return read_frame(
+        "SELECT p.loan_id, p.paid_on, p.amount FROM portfolio_payment p WHERE p.reverses_id IS NULL "
+        f"AND p.paid_on >= '{since.isoformat()}' AND NOT EXISTS (SELECT 1 FROM portfolio_payment r "
+        f"WHERE r.reverses_id = p.payment_id AND r.paid_on <= '{until.isoformat()}')",
+        {"loan_id": pl.String(), "paid_on": pl.Date(), "amount": pl.Int64()},
+    )
 
 
 def read_frame(query: str, schema: dict[str, pl.DataType], url: str | None = None) -> pl.DataFrame:

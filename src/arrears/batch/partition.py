@@ -61,10 +61,10 @@ INPUTS: dict[str, dict[str, pl.DataType]] = {
     },
 }
 # Columns an input may have or not, kept with these types when it does: the borrowers' credit report fields, as
-# `batch.io` reads them out of `extra` in SQL; without them the risk step parses `extra` itself
-# (risk/scorecard.py borrower_credit).
+# `batch.io` reads them out of `extra` in SQL (without them the risk step parses `extra` itself, risk/scorecard.py
+# borrower_credit), and their province (the strategy's case facts read it; the close does not need it).
 OPTIONAL: dict[str, dict[str, pl.DataType]] = {
-    "borrowers": {name: pl.Float64() for name in scorecard.CREDIT_FIELDS},
+    "borrowers": {"province": pl.String(), **{name: pl.Float64() for name in scorecard.CREDIT_FIELDS}},
 }
 
 # What the close writes per loan (delinquency.LoanStatus), money in fen.

@@ -109,12 +109,7 @@ def evaluate_promises(as_of: dt.date) -> dict[str, int]:
         schema={"promise_id": pl.Int64, "loan_id": pl.String}, orient="row",
     )  # fmt: skip
     first = min(p["made_on"] for p in open_)
-    payments = io.read_frame(
-        "SELECT p.loan_id, p.paid_on, p.amount FROM portfolio_payment p WHERE p.reverses_id IS NULL "
-        f"AND p.paid_on >= '{first.isoformat()}' AND NOT EXISTS (SELECT 1 FROM portfolio_payment r "
-        f"WHERE r.reverses_id = p.payment_id AND r.paid_on <= '{as_of.isoformat()}')",
-        {"loan_id": pl.String(), "paid_on": pl.Date(), "amount": pl.Int64()},
-    )
+    payments = io.read_cash_payments(first, as_of)
     on_loans = loans.join(payments, on="loan_id").select("promise_id", "paid_on", "amount")
     judged = step.judge(promises, installments, on_loans, as_of, policy(as_of).promise_grace_days)
     done = judged.filter(pl.col("status") != "open")

@@ -144,17 +144,7 @@ def features(
         .any()
         .cast(pl.Int8),
     )
-    credit = pl.concat(
-        [
-            borrowers.select(
-                "borrower_id",
-                contact_channels=(pl.col("phone").fill_null("") != "").cast(pl.Int32)
-                + pl.col("contact_phones"),
-            ),
-            borrower_credit(borrowers),
-        ],
-        how="horizontal",
-    )
+    credit = borrower_facts(borrowers)
     overdue = pl.sum_horizontal("overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest")
     return (
         status.select(
@@ -184,6 +174,23 @@ def features(
 
 CREDIT_FIELDS = ("broken_promises", "credit_score", "other_overdue_accounts")
 NO_DAY = np.iinfo(np.int32).max  # a missing date, as days since 1970: after every other
+
+
+def borrower_facts(borrowers: pl.DataFrame) -> pl.DataFrame:
+    """Per borrower (the batch's borrowers input, `batch.io.read_borrowers`): how many phone numbers reach them
+    (their own and their contacts', `contact_channels`) and their credit report's fields. The risk step and the
+    strategy's case facts both read these."""
+    return pl.concat(
+        [
+            borrowers.select(
+                "borrower_id",
+                contact_channels=(pl.col("phone").fill_null("") != "").cast(pl.Int32)
+                + pl.col("contact_phones"),
+            ),
+            borrower_credit(borrowers),
+        ],
+        how="horizontal",
+    )
 
 
 def borrower_credit(borrowers: pl.DataFrame) -> pl.DataFrame:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears.batch import io
 from arrears.batch.steps import strategy as step
 from arrears.batch.steps.cases import KEY
-from arrears.risk.scorecard import credit_report
+from arrears.risk import scorecard
 from arrears.strategy.models import Arm, Segment, Treatment, TreatmentPath
 
 CHANNEL_LABELS = {
@@ -32,15 +32,6 @@ CASE_SCHEMA: dict[str, pl.DataType] = {
     "risk_level": pl.String(), "risk_score": pl.Int64(), "balance": pl.Int64(), "overdue": pl.Int64(),
     "product": pl.String(), "lender_type": pl.String(), "last_contact_on": pl.Date(), "segment_id": pl.Int64(),
     "path_id": pl.Int64(),
-}  # fmt: skip
-BORROWERS = (
-    "SELECT b.borrower_id, b.province, b.phone, CAST(b.extra AS TEXT) AS extra, (SELECT COUNT(*) "
-    "FROM portfolio_contact c WHERE c.borrower_id = b.borrower_id AND c.phone <> '') AS contact_phones "
-    "FROM portfolio_borrower b WHERE b.borrower_id IN (SELECT borrower_id FROM portfolio_loan WHERE status = 'active')"
-)
-BORROWER_SCHEMA: dict[str, pl.DataType] = {
-    "borrower_id": pl.String(), "province": pl.String(), "phone": pl.String(), "extra": pl.String(),
-    "contact_phones": pl.Int64(),
 }  # fmt: skip
 COLLATERAL = (
     "SELECT l.borrower_id, l.lender, COUNT(*) AS collateral FROM portfolio_collateral k "
@@ -67,19 +58,13 @@ def case_facts(as_of: dt.date) -> pl.DataFrame:
 def enrich(cases: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     """Add the borrower's facts (province, contactability, broken promises: the credit report's and those not
     kept with us) and the collateral on the case's loans to case rows (KEY + the case's own facts)."""
-    borrowers = io.read_frame(BORROWERS, BORROWER_SCHEMA)
+    borrowers = io.read_borrowers()
     borrower_facts = pl.concat(
-        [
-            borrowers.select(
-                "borrower_id",
-                province=pl.col("province").fill_null(""),
-                contactability=(pl.col("phone").fill_null("") != "").cast(pl.Int64)
-                + pl.col("contact_phones"),
-            ),
-            credit_report(borrowers["extra"]).select(pl.col("broken_promises").cast(pl.Int64)),
-        ],
+        [borrowers.select("borrower_id", province=pl.col("province").fill_null("")), scorecard.borrower_facts(borrowers)
+         .select(contactability=pl.col("contact_channels").cast(pl.Int64),
+                 broken_promises=pl.col("broken_promises").cast(pl.Int64))],
         how="horizontal",
-    )
+    )  # fmt: skip
     collateral = io.read_frame(COLLATERAL, COLLATERAL_SCHEMA)
     broken = io.read_frame(BROKEN_PROMISES, {"borrower_id": pl.String(), "ours": pl.Int64()})
     return (
@@ -186,17 +171,11 @@ def outcomes(as_of: dt.date, segment: Segment | None = None) -> list[dict[str, A
 
 
 def _recovered(treatments: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    """Payments (leaving out reversed ones) on each treatment's loans between its start and its end (or
-    `as_of`)."""
+    """Money received (`batch.io.read_cash_payments`) on each treatment's loans between its start and its end
+    (or `as_of`)."""
     loans = treatments.select("id", "started_on", ended=pl.col("ended_on").fill_null(as_of),
                               loan_id="case__loan_ids").explode("loan_id")  # fmt: skip
-    first = treatments.select(pl.col("started_on").min()).item()
-    payments = io.read_frame(
-        "SELECT p.loan_id, p.paid_on, p.amount FROM portfolio_payment p WHERE p.reverses_id IS NULL "
-        f"AND p.paid_on >= '{first}' AND NOT EXISTS (SELECT 1 FROM portfolio_payment r "
-        "WHERE r.reverses_id = p.payment_id)",
-        {"loan_id": pl.String(), "paid_on": pl.Date(), "amount": pl.Int64()},
-    )
+    payments = io.read_cash_payments(treatments.select(pl.col("started_on").min()).item(), as_of)
     return (
         loans.join(payments, on="loan_id")
         .filter((pl.col("paid_on") >= pl.col("started_on")) & (pl.col("paid_on") <= pl.col("ended")))
