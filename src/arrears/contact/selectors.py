@@ -53,6 +53,6 @@ def addresses(case: Case, *, full_pii: bool) -> list[dict[str, Any]]:
     for g in Guarantee.objects.filter(loan_id__in=case.loan_ids).order_by("guarantee_id"):
         add("guarantor", g.guarantor_name, "phone", g.guarantor_phone)
     for c in Contact.objects.filter(borrower=borrower).order_by("contact_id"):
-        add("third_party", c.name, "phone", c.phone, c.relation)
-        add("third_party", c.name, "email", c.email, c.relation)
+        add("third_party", c.name, "phone", c.phone, c.get_relation_display())
+        add("third_party", c.name, "email", c.email, c.get_relation_display())
     return rows
