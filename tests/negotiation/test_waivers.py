@@ -16,7 +16,7 @@ from arrears.cases.models import Case
 from arrears.core.errors import DomainError, PermissionDenied
 from arrears.delinquency.models import LoanStatus
 from arrears.negotiation import services
-from arrears.negotiation.models import Adjustment, WaiverRequest
+from arrears.negotiation.models import Adjustment, Concession
 from tests.factories import TeamFactory, UserFactory, loan_with_details
 
 AS_OF = dt.date(2026, 4, 15)
@@ -66,7 +66,7 @@ def test_within_ones_authority_it_posts_at_once_and_the_close_respects_it(world:
     status = world["status"]
     amount = min(200_000, int(status.penalty_interest * 3 // 10))
     request = services.request_waiver(world["case"], "L001", {"penalty": amount}, actor=world["collector"],
-                                      reason="hardship: hospital")  # fmt: skip
+                                      note="hardship: hospital", reason="illness")  # fmt: skip
     assert request.status == "posted"
     adjustment = Adjustment.objects.get()
     assert (adjustment.penalty, adjustment.posted_on) == (amount, AS_OF)
@@ -82,7 +82,7 @@ def test_within_ones_authority_it_posts_at_once_and_the_close_respects_it(world:
 def test_above_ones_authority_it_waits_for_four_eyes_and_principal_for_two(world: dict[str, Any]) -> None:
     case, status = world["case"], world["status"]
     request = services.request_waiver(case, "L001", {"interest": status.overdue_interest}, actor=world["lead"],
-                                      reason="settlement talks")  # fmt: skip
+                                      note="settlement talks")  # fmt: skip
     assert request.status == "pending"
     with pytest.raises(PermissionDenied, match="your own request"):
         services.decide_waiver(request, actor=world["lead"], approve=True)
@@ -92,7 +92,7 @@ def test_above_ones_authority_it_waits_for_four_eyes_and_principal_for_two(world
     request.refresh_from_db()
     assert request.status == "posted"
     principal = services.request_waiver(case, "L001", {"principal": 100_000}, actor=world["manager"],
-                                        reason="court mediation")  # fmt: skip
+                                        note="court mediation")  # fmt: skip
     assert principal.status == "pending"  # two approvers, never the requester
     services.decide_waiver(principal, actor=world["manager2"], approve=True)
     principal.refresh_from_db()
@@ -107,9 +107,9 @@ def test_bad_requests_are_refused_and_change_nothing(world: dict[str, Any]) -> N
     case, status = world["case"], world["status"]
     with pytest.raises(DomainError, match="more than the"):
         services.request_waiver(case, "L001", {"penalty": status.penalty_interest + 1}, actor=world["manager"],
-                                reason="x")  # fmt: skip
-    with pytest.raises(DomainError, match="Give a reason"):
-        services.request_waiver(case, "L001", {"penalty": 1}, actor=world["collector"], reason=" ")
+                                note="x")  # fmt: skip
+    with pytest.raises(DomainError, match="Explain the request"):
+        services.request_waiver(case, "L001", {"penalty": 1}, actor=world["collector"], note=" ")
     with pytest.raises(DomainError, match="not part of this case"):
-        services.request_waiver(case, "L999", {"penalty": 1}, actor=world["collector"], reason="x")
-    assert not WaiverRequest.objects.exists() and not Adjustment.objects.exists()
+        services.request_waiver(case, "L999", {"penalty": 1}, actor=world["collector"], note="x")
+    assert not Concession.objects.exists() and not Adjustment.objects.exists()

@@ -198,7 +198,7 @@ def close(
 
 def sync_cases(status: pl.DataFrame, as_of: dt.date) -> dict[str, int]:
     """The collection cases after the day's status: open, refresh and close them; judge the open promises to
-    pay; put each in its strategy
+    pay and the active repayment plans; put each in its strategy
     segment and arm (whose skills decide who may take it); assign the unassigned; turn the treatment steps due
     into follow-ups for the assigned collectors; and order every queue by priority."""
     from arrears.cases import services as cases
@@ -207,6 +207,7 @@ def sync_cases(status: pl.DataFrame, as_of: dt.date) -> dict[str, int]:
 
     counts = cases.sync_cases(status, as_of)
     counts |= negotiation.evaluate_promises(as_of)
+    counts |= negotiation.evaluate_plans(status, as_of)
     counts |= strategy.apply_segments(as_of)
     counts |= cases.assign_unassigned()
     counts |= strategy.fire_due_steps(as_of)

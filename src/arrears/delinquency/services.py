@@ -342,12 +342,12 @@ def business_date() -> dt.date | None:
     return runner.latest_closed()
 
 
-def recompute_loans(loan_ids: list[str], since: dt.date | None = None) -> int:
+def recompute_loans(loan_ids: list[str], since: dt.date | None = None, through: dt.date | None = None) -> int:
     """Recompute `loan_ids` with the batch's own partition function and replace their status (as of the
     business date) and their history from `since` (a backdated change: the date it takes effect; default: the
     business date only) — never before the first close, where history starts. Before any close there is
-    nothing to recompute."""
-    latest, first = runner.latest_closed(), runner.first_closed()
+    nothing to recompute. `through`: the date the close is closing, when the close itself posts a change."""
+    latest, first = through or runner.latest_closed(), runner.first_closed() or through
     if latest is None or first is None or not loan_ids:
         return 0
     start = latest if since is None else min(max(since, first), latest)

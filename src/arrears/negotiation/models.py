@@ -17,6 +17,16 @@ class NegotiationPolicy(models.Model):
         _("grace for promises (days)"), default=2,
         help_text=_("A promise is kept if the money arrives by its date plus this many days."),
     )  # fmt: skip
+    plan_grace_days = models.PositiveIntegerField(
+        _("grace for plan installments (days)"), default=5,
+        help_text=_("A plan installment unpaid for more than this many days breaks the plan."),
+    )  # fmt: skip
+    plan_max_installments = models.PositiveIntegerField(_("most installments in a plan"), default=36)
+    plan_months_past_maturity = models.PositiveIntegerField(
+        _("months a plan may run past maturity"), default=12,
+        help_text=_("A plan's last installment may fall at most this many months after the loan's maturity "
+                    "(or after signing, for a loan already past maturity)."),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("negotiation policy")
@@ -46,6 +56,10 @@ class Promise(models.Model):
     paid = models.BigIntegerField(_("paid towards it (fen)"), default=0)
     judged_on = models.DateField(_("judged on"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=20, default="collector")  # collector, call, portal
+    concession = models.ForeignKey(
+        "Concession", null=True, blank=True, on_delete=models.PROTECT, related_name="promises",
+        help_text=_("The settlement this promise pays."),
+    )  # fmt: skip
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -76,6 +90,18 @@ class PromiseInstallment(models.Model):
 
 
 COMPONENTS = ["penalty", "interest", "fee", "principal"]
+# `plan`: the amount a role may approve as a repayment plan (its limit's `max_amount`; share 1)
+AUTHORITY_COMPONENTS = [*COMPONENTS, "plan"]
+
+REASONS = [
+    ("hardship", _("Financial hardship")),
+    ("illness", _("Illness or accident")),
+    ("disaster", _("Natural disaster")),
+    ("dispute", _("Resolving a dispute")),
+    ("settlement", _("One-off settlement")),
+    ("service_error", _("Our error")),
+    ("other", _("Other")),
+]
 
 
 class AuthorityLimit(models.Model):
@@ -85,7 +111,9 @@ class AuthorityLimit(models.Model):
 
     effective_from = models.DateField(_("effective from"))
     role = models.CharField(_("role"), max_length=20)
-    component = models.CharField(_("component"), max_length=10, choices=[(c, c) for c in COMPONENTS])
+    component = models.CharField(
+        _("component"), max_length=10, choices=[(c, c) for c in AUTHORITY_COMPONENTS]
+    )
     max_share = models.DecimalField(_("at most this share"), max_digits=5, decimal_places=4)
     max_amount = models.BigIntegerField(_("at most (fen)"), null=True, blank=True)
     approvers = models.PositiveSmallIntegerField(_("approvers needed"), default=1)
@@ -104,50 +132,80 @@ class AuthorityLimit(models.Model):
         return f"{self.role} {self.component} ≤ {self.max_share:%} ({self.effective_from})"
 
 
-class WaiverRequest(models.Model):
-    """A request to give up part of what a loan owes (penalty, interest, fees — principal only with the highest
-    authority and two approvers), with a reason. Within the requester's own authority it is approved at once;
-    above it, it waits in the approval queue, where the requester can never approve it. From a collector or,
-    later, the borrower's portal (`source`)."""
+class Concession(models.Model):
+    """What the lender is asked to give up, in the one approval queue (four eyes: the requester can never approve
+    it), by kind:
+    - `waiver`: part of a loan's penalty interest, interest or fees (principal only with the highest authority
+      and two approvers), posted as an `Adjustment` once approved;
+    - `settlement`: a one-off discounted payoff — pay `settle_amount` by `settle_by` and the rest is given up;
+      approved, it waits for the money (a promise the close judges); paid, the rest is posted and the case closed
+      as settled; not paid, it is broken;
+    - `plan`: a repayment plan (`RepaymentPlan`), approved up to an amount; signed, it becomes the loan's schedule.
+    The component amounts are what is given up (for a settlement: the discount when asked). From a collector or,
+    later, the borrower's portal (`source`): a borrower's proposal lands in the same queue."""
+
+    class Kind(models.TextChoices):
+        WAIVER = "waiver", _("Waiver")
+        SETTLEMENT = "settlement", _("Settlement")
+        PLAN = "plan", _("Repayment plan")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending approval")
-        POSTED = "posted", _("Approved and posted")
+        APPROVED = "approved", _("Approved")
+        POSTED = "posted", _("Posted")
         REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", _("Cancelled")
         REVERSED = "reversed", _("Reversed")
+        BROKEN = "broken", _("Broken")
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="waivers")
-    loan = models.ForeignKey("portfolio.Loan", on_delete=models.PROTECT, related_name="waivers")
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=Kind.choices, default=Kind.WAIVER, db_index=True
+    )
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="concessions")
+    loan = models.ForeignKey("portfolio.Loan", on_delete=models.PROTECT, related_name="concessions")
     as_of = models.DateField(_("business date"))
     penalty = models.BigIntegerField(_("penalty interest (fen)"), default=0)
     interest = models.BigIntegerField(_("interest (fen)"), default=0)
     fee = models.BigIntegerField(_("fees (fen)"), default=0)
     principal = models.BigIntegerField(_("principal (fen)"), default=0)
     outstanding = models.JSONField(_("outstanding when requested"), default=dict)  # component → fen
-    reason = models.TextField(_("reason"))
+    settle_amount = models.BigIntegerField(_("settlement amount (fen)"), null=True, blank=True)
+    settle_by = models.DateField(_("to be paid by"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=REASONS, default="other")
+    note = models.TextField(_("explanation"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING,
                               db_index=True)  # fmt: skip
-    source = models.CharField(_("source"), max_length=20, default="collector")
+    source = models.CharField(_("source"), max_length=20, default="collector")  # collector, portal
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
                                      related_name="+")  # fmt: skip
     requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("waiver request")
-        verbose_name_plural = _("waiver requests")
+        verbose_name = _("concession")
+        verbose_name_plural = _("concessions")
         ordering = ["-requested_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"waiver {self.pk} on {self.loan_id} ({self.status})"
+        return f"{self.kind} {self.pk} on {self.loan_id} ({self.status})"
 
     @property
     def total(self) -> int:
+        """What is given up, in fen."""
         return self.penalty + self.interest + self.fee + self.principal
+
+    @property
+    def amounts(self) -> dict[str, int]:
+        return {
+            "penalty": self.penalty,
+            "interest": self.interest,
+            "fee": self.fee,
+            "principal": self.principal,
+        }
 
 
 class Approval(models.Model):
-    request = models.ForeignKey(WaiverRequest, on_delete=models.CASCADE, related_name="approvals")
+    request = models.ForeignKey(Concession, on_delete=models.CASCADE, related_name="approvals")
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     approved = models.BooleanField(_("approved"))
     note = models.TextField(_("note"), blank=True)
@@ -177,9 +235,14 @@ class Adjustment(models.Model):
     interest = models.BigIntegerField(default=0)
     fee = models.BigIntegerField(default=0)
     principal = models.BigIntegerField(default=0)
-    request = models.ForeignKey(
-        WaiverRequest, null=True, on_delete=models.PROTECT, related_name="adjustments"
-    )
+
+    class Kind(models.TextChoices):
+        WAIVER = "waiver", _("Waiver")
+        SETTLEMENT = "settlement", _("Settlement")
+        RESTRUCTURE = "restructure", _("Restructured into a plan")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.WAIVER)
+    request = models.ForeignKey(Concession, null=True, on_delete=models.PROTECT, related_name="adjustments")
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
@@ -195,3 +258,59 @@ class Adjustment(models.Model):
     @property
     def amount(self) -> int:
         return self.penalty + self.interest + self.fee + self.principal
+
+
+class RepaymentPlan(models.Model):
+    """A repayment plan (分期还款协议, issue 7): the overdue amount (or the whole outstanding) restructured into
+    installments (`plans.schedule`). Proposed → approved (its `Concession`, up to `amount`) → signed: the signed
+    copy goes into the evidence log and the plan becomes the loan's schedule going forward — the restructure
+    adjustment settles what was overdue, the plan's installments are added to the schedule after the original
+    ones (kept; for the whole outstanding the original installments not yet due are set to zero, their amounts
+    kept in `superseded`), and a `Restructuring` dated the signing day starts the observation period
+    (domain-rules.md §1.3, art. 19: capitalising interest; art. 20). The close then watches it: an installment
+    unpaid beyond the policy's grace breaks it (case back to contacting); all paid completes it."""
+
+    class Scope(models.TextChoices):
+        OVERDUE = "overdue", _("The overdue amount")
+        WHOLE = "whole", _("The whole outstanding")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        APPROVED = "approved", _("Approved, to be signed")
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        BROKEN = "broken", _("Broken")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    concession = models.OneToOneField(Concession, on_delete=models.PROTECT, related_name="plan")
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.OVERDUE)
+    as_of = models.DateField(_("computed as of"))
+    amount = models.BigIntegerField(_("amount restructured (fen)"))
+    components = models.JSONField(_("made of"), default=dict)  # component → fen, and "future_principal"
+    installments = models.PositiveSmallIntegerField(_("installments"))
+    annual_rate = models.DecimalField(_("annual rate"), max_digits=8, decimal_places=6, default=0)
+    down_payment = models.BigIntegerField(_("down payment (fen)"), default=0)
+    first_due = models.DateField(_("first due"))
+    schedule = models.JSONField(_("schedule"), default=list)  # [{no, due_date, principal, interest, total}]
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED,
+                              db_index=True)  # fmt: skip
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    signed_copy = models.ForeignKey(
+        "audit.EvidenceRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_installment_no = models.PositiveIntegerField(_("first schedule number"), null=True, blank=True)
+    superseded = models.JSONField(_("original installments replaced"), default=list, blank=True)
+    ended_on = models.DateField(_("completed or broken on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("repayment plan")
+        verbose_name_plural = _("repayment plans")
+        ordering = ["-as_of", "-pk"]
+
+    def __str__(self) -> str:
+        return f"plan {self.pk} ({self.status})"
+
+    @property
+    def total(self) -> int:
+        return sum(row["total"] for row in self.schedule)

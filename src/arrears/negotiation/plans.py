@@ -73,6 +73,15 @@ def schedule(amount: int, installments: int, first_due: dt.date, *, annual_rate:
     return rows
 
 
+def as_rows(rows: list[Installment]) -> list[dict[str, Any]]:
+    """The installments as stored with a plan (JSON: ISO dates, amounts in fen)."""
+    return [
+        {"no": r.no, "due_date": r.due_date.isoformat(), "principal": r.principal, "interest": r.interest,
+         "total": r.total}
+        for r in rows
+    ]  # fmt: skip
+
+
 def as_dict(rows: list[Installment]) -> dict[str, Any]:
     """The `arrears calc repayment-plan --json` shape, amounts as yuan strings."""
     from arrears.core.money import format_fen

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 from django.db import transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from arrears.accounts.models import User
 from arrears.accounts.roles import WORK_CASES, can
@@ -16,9 +19,25 @@ from arrears.batch import io
 from arrears.batch.steps import promises as step
 from arrears.cases import lifecycle
 from arrears.cases.models import Case, Task
+from arrears.core.dates import add_months
 from arrears.core.errors import DomainError, PermissionDenied
 from arrears.core.money import display_fen
-from arrears.negotiation.models import NegotiationPolicy, Promise, PromiseInstallment
+from arrears.negotiation import plans
+from arrears.negotiation.models import (
+    COMPONENTS,
+    Adjustment,
+    Concession,
+    NegotiationPolicy,
+    Promise,
+    PromiseInstallment,
+    RepaymentPlan,
+)
+from arrears.portfolio.models import Loan, ScheduleInstallment
+
+# plans that block another on the same loan
+OPEN_PLANS = [RepaymentPlan.Status.PROPOSED, RepaymentPlan.Status.APPROVED, RepaymentPlan.Status.ACTIVE]
+COMPONENT_LABELS = {"penalty": _lazy("Penalty interest"), "interest": _lazy("Interest"), "fee": _lazy("Fees"),
+                    "principal": _lazy("Principal")}  # fmt: skip
 
 
 def seed_policy(**kwargs: Any) -> None:
@@ -114,7 +133,10 @@ def evaluate_promises(as_of: dt.date) -> dict[str, int]:
     judged = step.judge(promises, installments, on_loans, as_of, policy(as_of).promise_grace_days)
     done = judged.filter(pl.col("status") != "open")
     by_id = {
-        p.pk: p for p in Promise.objects.filter(pk__in=done["promise_id"].to_list()).select_related("case")
+        p.pk: p
+        for p in Promise.objects.filter(pk__in=done["promise_id"].to_list()).select_related(
+            "case", "concession"
+        )
     }
     not_kept = 0
     for row in done.iter_rows(named=True):
@@ -123,24 +145,36 @@ def evaluate_promises(as_of: dt.date) -> dict[str, int]:
         promise.save(update_fields=["status", "paid", "judged_on"])
         audit.record("case.promise_judged", "Case", promise.case_id, actor_label="cob",
                      after={"promise": promise.pk, "status": promise.status, "paid": promise.paid})  # fmt: skip
-        if promise.status != Promise.Status.KEPT:
-            not_kept += 1
-            _follow_up_broken(promise, as_of)
+        settlement = promise.concession
+        if promise.status == Promise.Status.KEPT:
+            if settlement is not None:
+                _settle(settlement, as_of)
+            continue
+        not_kept += 1
+        if settlement is not None:
+            settlement.status = Concession.Status.BROKEN
+            settlement.save(update_fields=["status"])
+            audit.record("case.settlement_broken", "Case", promise.case_id, actor_label="cob",
+                         after={"request": settlement.pk, "paid": promise.paid})  # fmt: skip
+        _back_to_contacting(promise.case, as_of, _("Promise not kept: follow up"),
+                            _("promise %(id)s not kept") % {"id": promise.pk})  # fmt: skip
     return {"promises_kept": done.height - not_kept, "promises_not_kept": not_kept}
 
 
-def _follow_up_broken(promise: Promise, as_of: dt.date) -> None:
-    case = promise.case
-    if not case.is_open or case.assigned_to_id is None:
+def _back_to_contacting(case: Case, as_of: dt.date, task: str, note: str) -> None:
+    """A promise, settlement or plan not kept: a follow-up for the collector, and a negotiating case returns to
+    contacting."""
+    if not case.is_open:
         return
-    Task.objects.create(case=case, title=_("Promise not kept: follow up"), due_on=as_of,
-                        assigned_to_id=case.assigned_to_id, channel="")  # fmt: skip
-    Case.objects.filter(pk=case.pk).update(next_action_on=as_of, action_due=True)
+    if case.assigned_to_id is not None:
+        Task.objects.create(
+            case=case, title=task, due_on=as_of, assigned_to_id=case.assigned_to_id, channel=""
+        )
+        Case.objects.filter(pk=case.pk).update(next_action_on=as_of, action_due=True)
     if case.status == lifecycle.NEGOTIATING:
-        before = case.status
         Case.objects.filter(pk=case.pk).update(status=lifecycle.CONTACTING, stage_since=as_of)
-        audit.record("case.transition", "Case", case.pk, actor_label="cob", before={"status": before},
-                     after={"status": lifecycle.CONTACTING}, note=_("promise %(id)s not kept") % {"id": promise.pk})  # fmt: skip
+        audit.record("case.transition", "Case", case.pk, actor_label="cob", before={"status": case.status},
+                     after={"status": lifecycle.CONTACTING}, note=note)  # fmt: skip
 
 
 # --- waivers and the authority matrix ------------------------------------------------------------------------
@@ -160,6 +194,10 @@ DEFAULT_LIMITS = [
     ("admin", "interest", "1", None, 1),
     ("admin", "fee", "1", None, 1),
     ("admin", "principal", "1", None, 2),
+    # plans: the amount restructured (a collector's plans always go to the queue)
+    ("team_lead", "plan", "1", 10_000_000, 1),
+    ("manager", "plan", "1", None, 1),
+    ("admin", "plan", "1", None, 1),
 ]
 
 
@@ -220,19 +258,46 @@ def outstanding_of(loan_id: str) -> dict[str, int]:
             "principal": status.outstanding_principal}  # fmt: skip
 
 
-@transaction.atomic
-def request_waiver(case: Case, loan_id: str, amounts: dict[str, int], *, actor: User, reason: str,
-                   source: str = "collector") -> Any:  # fmt: skip
-    """Ask to give up part of a loan's debt. Refused when it exceeds what is outstanding. Within the requester's
-    own authority (needing one approver) it is posted at once; otherwise it waits for approvers."""
-    from arrears.negotiation.models import COMPONENTS, WaiverRequest
+def _check_request(case: Case, loan_id: str, actor: User, note: str, reason: str) -> None:
+    from arrears.negotiation.models import REASONS
 
     if not can(actor, WORK_CASES):
         raise PermissionDenied(_("You may not work cases."))
+    if not case.is_open:
+        raise DomainError(_("This case is closed."))
     if loan_id not in case.loan_ids:
         raise DomainError(_("Loan %(loan)s is not part of this case.") % {"loan": loan_id})
-    if not reason.strip():
-        raise DomainError(_("Give a reason for the waiver."))
+    if reason not in dict(REASONS):
+        raise DomainError(_("Unknown reason %(reason)s.") % {"reason": reason})
+    if not note.strip():
+        raise DomainError(_("Explain the request."))
+
+
+def _authority(role: str, concession: Concession) -> tuple[bool, int]:
+    """What `role` may approve of `concession`: its components, and a plan's amount."""
+    amounts, outstanding = dict(concession.amounts), dict(concession.outstanding)
+    if concession.kind == Concession.Kind.PLAN:
+        amounts["plan"] = outstanding["plan"] = concession.outstanding["plan"]
+    return within_authority(role, amounts, outstanding, limits_in_force(concession.as_of))
+
+
+def _submit(concession: Concession, actor: User) -> Concession:
+    """Audit a new request; approve it at once when it is within the requester's own authority (one approver)."""
+    audit.record(f"case.{concession.kind}_requested", "Case", concession.case_id, actor=actor,
+                 note=concession.note[:500], after={"request": concession.pk, "reason": concession.reason,
+                                                    **concession.amounts})  # fmt: skip
+    allowed, approvers = _authority(actor.role, concession)
+    if allowed and approvers == 1:
+        _approved(concession, actor)
+    return concession
+
+
+@transaction.atomic
+def request_waiver(case: Case, loan_id: str, amounts: dict[str, int], *, actor: User, note: str,
+                   reason: str = "other", source: str = "collector") -> Concession:  # fmt: skip
+    """Ask to give up part of a loan's debt. Refused when it exceeds what is outstanding. Within the requester's
+    own authority (needing one approver) it is posted at once; otherwise it waits for approvers."""
+    _check_request(case, loan_id, actor, note, reason)
     amounts = {c: int(amounts.get(c, 0)) for c in COMPONENTS}
     if any(a < 0 for a in amounts.values()) or not any(amounts.values()):
         raise DomainError(_("Say how much of which component to waive (amounts above zero)."))
@@ -241,84 +306,427 @@ def request_waiver(case: Case, loan_id: str, amounts: dict[str, int], *, actor: 
         if amount > outstanding[component]:
             raise DomainError(
                 _("%(component)s: %(amount)s yuan is more than the %(left)s yuan outstanding.")
-                % {"component": component, "amount": display_fen(amount), "left": display_fen(outstanding[component])}
+                % {"component": COMPONENT_LABELS[component], "amount": display_fen(amount),
+                   "left": display_fen(outstanding[component])}
             )  # fmt: skip
-    request = WaiverRequest.objects.create(case=case, loan_id=loan_id, as_of=case.as_of, outstanding=outstanding,
-                                           reason=reason.strip(), requested_by=actor, source=source, **amounts)  # fmt: skip
-    audit.record("case.waiver_requested", "Case", case.pk, actor=actor, note=reason.strip()[:500],
-                 after={"request": request.pk, **amounts})  # fmt: skip
-    allowed, approvers = within_authority(actor.role, amounts, outstanding, limits_in_force(case.as_of))
-    if allowed and approvers == 1:
-        _post(request, actor)
-    return request
+    concession = Concession.objects.create(
+        kind=Concession.Kind.WAIVER, case=case, loan_id=loan_id, as_of=case.as_of, outstanding=outstanding,
+        reason=reason, note=note.strip(), requested_by=actor, source=source, **amounts,
+    )  # fmt: skip
+    return _submit(concession, actor)
+
+
+def discount_split(outstanding: dict[str, int], discount: int) -> dict[str, int]:
+    """What a settlement gives up, by component: penalty interest first, then fees, interest and principal last
+    (the reverse of what a lender would rather keep)."""
+    split, left = {}, discount
+    for component in ("penalty", "fee", "interest", "principal"):
+        split[component] = min(left, outstanding[component])
+        left -= split[component]
+    return split
 
 
 @transaction.atomic
-def decide_waiver(request: Any, *, actor: User, approve: bool, note: str = "") -> Any:
+def request_settlement(case: Case, loan_id: str, *, settle_amount: int, settle_by: dt.date, actor: User,
+                       note: str, reason: str = "settlement", source: str = "collector") -> Concession:  # fmt: skip
+    """A one-off discounted payoff: pay `settle_amount` fen by `settle_by` and the rest of the loan's debt is given
+    up. The discount (penalty first, principal last: `discount_split`) is what the authority matrix judges."""
+    _check_request(case, loan_id, actor, note, reason)
+    outstanding = outstanding_of(loan_id)
+    owed = sum(outstanding.values())
+    if settle_amount <= 0:
+        raise DomainError(_("A settlement amount must be positive."))
+    if settle_amount >= owed:
+        raise DomainError(_("%(amount)s yuan is not less than the %(owed)s yuan owed: that is a promise to pay, "
+                            "not a settlement.") % {"amount": display_fen(settle_amount), "owed": display_fen(owed)})  # fmt: skip
+    if settle_by < case.as_of:
+        raise DomainError(_("A settlement cannot be due %(day)s, before the business date %(today)s.")
+                          % {"day": settle_by, "today": case.as_of})  # fmt: skip
+    concession = Concession.objects.create(
+        kind=Concession.Kind.SETTLEMENT, case=case, loan_id=loan_id, as_of=case.as_of, outstanding=outstanding,
+        settle_amount=settle_amount, settle_by=settle_by, reason=reason, note=note.strip(), requested_by=actor,
+        source=source, **discount_split(outstanding, owed - settle_amount),
+    )  # fmt: skip
+    return _submit(concession, actor)
+
+
+@transaction.atomic
+def decide(concession: Concession, *, actor: User, approve: bool, note: str = "") -> Concession:
     """An approver's decision. Four eyes: never the requester's own request. Approving needs authority for the
     whole request; principal takes two different approvers with that authority. A rejection ends the request."""
-    from arrears.negotiation.models import Approval, WaiverRequest
+    from arrears.negotiation.models import Approval
 
-    request = WaiverRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != WaiverRequest.Status.PENDING:
+    concession = Concession.objects.select_for_update().get(pk=concession.pk)
+    if concession.status != Concession.Status.PENDING:
         raise DomainError(_("This request is no longer pending."))
-    if request.requested_by_id == actor.pk:
+    if concession.requested_by_id == actor.pk:
         raise PermissionDenied(_("You cannot decide your own request."))
-    if request.approvals.filter(approver=actor).exists():
+    if concession.approvals.filter(approver=actor).exists():
         raise DomainError(_("You have already decided this request."))
-    amounts = {"penalty": request.penalty, "interest": request.interest, "fee": request.fee,
-               "principal": request.principal}  # fmt: skip
-    allowed, approvers = within_authority(
-        actor.role, amounts, request.outstanding, limits_in_force(request.as_of)
-    )
+    allowed, approvers = _authority(actor.role, concession)
     if approve and not allowed:
-        raise PermissionDenied(_("This waiver is above your authority."))
-    Approval.objects.create(request=request, approver=actor, approved=approve, note=note.strip())
-    audit.record("case.waiver_decided", "Case", request.case_id, actor=actor, note=note.strip()[:500],
-                 after={"request": request.pk, "approved": approve})  # fmt: skip
+        raise PermissionDenied(_("This request is above your authority."))
+    if not approve and not note.strip():
+        raise DomainError(_("Say why the request is rejected."))
+    Approval.objects.create(request=concession, approver=actor, approved=approve, note=note.strip())
+    audit.record(f"case.{concession.kind}_decided", "Case", concession.case_id, actor=actor,
+                 note=note.strip()[:500], after={"request": concession.pk, "approved": approve})  # fmt: skip
     if not approve:
-        request.status = WaiverRequest.Status.REJECTED
-        request.save(update_fields=["status"])
-    elif request.approvals.filter(approved=True).count() >= approvers:
-        _post(request, actor)
-    return request
+        concession.status, concession.decided_on = Concession.Status.REJECTED, concession.case.as_of
+        concession.save(update_fields=["status", "decided_on"])
+        RepaymentPlan.objects.filter(concession=concession).update(status=RepaymentPlan.Status.REJECTED)
+    elif concession.approvals.filter(approved=True).count() >= approvers:
+        _approved(concession, actor)
+    return concession
 
 
-def _post(request: Any, actor: User) -> None:
-    """Post an approved waiver as an adjustment on the loan and recompute it at once (the close reads
-    adjustments with the payments)."""
+decide_waiver = decide  # the name issue 7's first services used
+
+
+def _approved(concession: Concession, actor: User) -> None:
+    """Enough approvals: a waiver is posted; a settlement waits for its money (a promise the close judges); a
+    plan waits to be signed."""
+    concession.decided_on = concession.case.as_of
+    if concession.kind == Concession.Kind.WAIVER:
+        _post(concession, actor, kind="waiver", amounts=concession.amounts, on=concession.as_of)
+        return
+    concession.status = Concession.Status.APPROVED
+    concession.save(update_fields=["status", "decided_on"])
+    if concession.kind == Concession.Kind.PLAN:
+        RepaymentPlan.objects.filter(concession=concession).update(status=RepaymentPlan.Status.APPROVED)
+    else:
+        assert concession.settle_amount is not None and concession.settle_by is not None
+        promise = Promise.objects.create(case=concession.case, made_on=concession.case.as_of,
+                                         amount=concession.settle_amount, source="settlement",
+                                         concession=concession, created_by=actor)  # fmt: skip
+        PromiseInstallment.objects.create(promise=promise, due_on=concession.settle_by,
+                                          amount=concession.settle_amount)  # fmt: skip
+    audit.record(f"case.{concession.kind}_approved", "Case", concession.case_id, actor=actor,
+                 after={"request": concession.pk})  # fmt: skip
+
+
+def _post(concession: Concession, actor: User | None, *, kind: str, amounts: dict[str, int], on: dt.date,
+          through: dt.date | None = None) -> Adjustment:  # fmt: skip
+    """Post what is given up as an adjustment on the loan and recompute it at once (the close reads adjustments
+    with the payments); `through`: the business date being closed, when the close posts it."""
     from arrears.delinquency.services import recompute_loans
-    from arrears.negotiation.models import Adjustment, WaiverRequest
 
-    adjustment = Adjustment.objects.create(loan_id=request.loan_id, posted_on=request.as_of, request=request,
-                                           penalty=request.penalty, interest=request.interest, fee=request.fee,
-                                           principal=request.principal)  # fmt: skip
-    request.status = WaiverRequest.Status.POSTED
-    request.save(update_fields=["status"])
-    audit.record("case.waiver_posted", "Case", request.case_id, actor=actor,
-                 after={"request": request.pk, "adjustment": adjustment.pk, "amount": adjustment.amount})  # fmt: skip
-    recompute_loans([request.loan_id], since=request.as_of)
+    adjustment = Adjustment.objects.create(loan_id=concession.loan_id, posted_on=on, request=concession,
+                                           kind=kind, **amounts)  # fmt: skip
+    concession.status = Concession.Status.POSTED
+    concession.save(update_fields=["status", "decided_on"])
+    audit.record(f"case.{concession.kind}_posted", "Case", concession.case_id, actor=actor,
+                 actor_label="" if actor else "cob",
+                 after={"request": concession.pk, "adjustment": adjustment.pk, "amount": adjustment.amount})  # fmt: skip
+    recompute_loans([concession.loan_id], since=on, through=through)
+    return adjustment
 
 
 @transaction.atomic
-def reverse_waiver(request: Any, *, actor: User, reason: str) -> Any:
+def cancel(concession: Concession, *, actor: User, reason: str) -> Concession:
+    """Withdraw a request not yet posted or signed (the requester or a manager); a settlement's promise and a
+    plan go with it."""
+    from arrears.accounts.roles import MANAGE_CASES
+
+    concession = Concession.objects.select_for_update().get(pk=concession.pk)
+    if concession.requested_by_id != actor.pk and not can(actor, MANAGE_CASES):
+        raise PermissionDenied(_("Only the requester or a manager may withdraw this request."))
+    if concession.status not in (Concession.Status.PENDING, Concession.Status.APPROVED):
+        raise DomainError(_("Only a pending or approved request can be withdrawn."))
+    if not reason.strip():
+        raise DomainError(_("Give a reason for withdrawing the request."))
+    concession.status = Concession.Status.CANCELLED
+    concession.save(update_fields=["status"])
+    concession.promises.filter(status=Promise.Status.OPEN).update(status=Promise.Status.CANCELLED)
+    RepaymentPlan.objects.filter(concession=concession).update(status=RepaymentPlan.Status.CANCELLED)
+    audit.record(f"case.{concession.kind}_cancelled", "Case", concession.case_id, actor=actor,
+                 note=reason.strip()[:500], after={"request": concession.pk})  # fmt: skip
+    return concession
+
+
+@transaction.atomic
+def reverse_waiver(concession: Concession, *, actor: User, reason: str) -> Concession:
     """Undo a posted waiver (a reversing adjustment, as payments are reversed); a manager's decision."""
     from arrears.accounts.roles import MANAGE_CASES
     from arrears.delinquency.services import recompute_loans
-    from arrears.negotiation.models import Adjustment, WaiverRequest
 
     if not can(actor, MANAGE_CASES):
         raise PermissionDenied(_("You may not reverse waivers."))
-    if request.status != WaiverRequest.Status.POSTED:
+    concession = Concession.objects.select_for_update().get(pk=concession.pk)
+    if concession.kind != Concession.Kind.WAIVER or concession.status != Concession.Status.POSTED:
         raise DomainError(_("Only a posted waiver can be reversed."))
     if not reason.strip():
         raise DomainError(_("Give a reason for the reversal."))
-    original = request.adjustments.get(reverses__isnull=True)
-    Adjustment.objects.create(loan_id=original.loan_id, posted_on=original.posted_on, request=request,
-                              reverses=original)  # fmt: skip
-    request.status = WaiverRequest.Status.REVERSED
-    request.save(update_fields=["status"])
-    audit.record("case.waiver_reversed", "Case", request.case_id, actor=actor, note=reason.strip()[:500],
-                 after={"request": request.pk})  # fmt: skip
+    original = concession.adjustments.get(reverses__isnull=True)
+    Adjustment.objects.create(loan_id=original.loan_id, posted_on=original.posted_on, request=concession,
+                              kind=original.kind, reverses=original)  # fmt: skip
+    concession.status = Concession.Status.REVERSED
+    concession.save(update_fields=["status"])
+    audit.record("case.waiver_reversed", "Case", concession.case_id, actor=actor, note=reason.strip()[:500],
+                 after={"request": concession.pk})  # fmt: skip
     recompute_loans([original.loan_id], since=original.posted_on)
-    return request
+    return concession
+
+
+def _settle(concession: Concession, as_of: dt.date) -> None:
+    """A settlement paid in time (its promise kept): whatever the loan still owes is given up, and the case is
+    closed as settled when none of its loans owes anything any more."""
+    from arrears.delinquency.models import LoanStatus
+
+    left = outstanding_of(concession.loan_id)
+    if any(left.values()):
+        _post(concession, None, kind="settlement", amounts=left, on=as_of, through=as_of)
+    else:
+        concession.status = Concession.Status.POSTED
+        concession.save(update_fields=["status"])
+    case = concession.case
+    owing = LoanStatus.objects.filter(loan_id__in=case.loan_ids).exclude(
+        outstanding_principal=0, overdue_interest=0, overdue_fees=0, penalty_interest=0
+    )  # fmt: skip
+    if case.is_open and not owing.exists():
+        _close_by_batch(case, as_of, "settled", _("settlement %(id)s paid") % {"id": concession.pk})
+
+
+def _close_by_batch(case: Case, as_of: dt.date, reason: str, note: str) -> None:
+    from arrears.cases.services import close_tasks
+
+    before = case.status
+    Case.objects.filter(pk=case.pk).update(status=lifecycle.CLOSED, closed_reason=reason, closed_on=as_of,
+                                           stage_since=as_of, next_action_on=None, action_due=False)  # fmt: skip
+    close_tasks(Task.objects.filter(case=case))
+    audit.record("case.transition", "Case", case.pk, actor_label="cob", before={"status": before},
+                 after={"status": lifecycle.CLOSED, "closed_reason": reason}, note=note)  # fmt: skip
+
+
+# --- repayment plans ---------------------------------------------------------------------------------------
+
+
+def plan_components(loan_id: str, scope: str) -> dict[str, int]:
+    """What a plan restructures, from the loan's status: everything overdue (penalty interest, interest, fees,
+    principal) and, for the whole outstanding, the principal not yet due (`future_principal`)."""
+    from arrears.delinquency.models import LoanStatus
+
+    status = LoanStatus.objects.filter(loan_id=loan_id).first()
+    if status is None:
+        raise DomainError(_("Loan %(loan)s has no status yet: run the close first.") % {"loan": loan_id})
+    parts = {"penalty": status.penalty_interest, "interest": status.overdue_interest, "fee": status.overdue_fees,
+             "principal": status.overdue_principal}  # fmt: skip
+    parts["future_principal"] = (
+        status.outstanding_principal - status.overdue_principal if scope == RepaymentPlan.Scope.WHOLE else 0
+    )
+    return parts
+
+
+def _plan_schedule(loan: Any, amount: int, *, installments: int, first_due: dt.date, annual_rate: Decimal,
+                   down_payment: int, as_of: dt.date) -> list[dict[str, Any]]:  # fmt: skip
+    """The plan's rows, after checking the terms against the negotiation policy in force (domain data): at most
+    so many installments, the first after the business date, the last at most so many months past maturity."""
+    rules = policy(as_of)
+    if first_due <= as_of:
+        raise DomainError(
+            _("The first installment must fall after the business date %(today)s.") % {"today": as_of}
+        )
+    if installments > rules.plan_max_installments:
+        raise DomainError(
+            _("A plan may have at most %(n)s installments.") % {"n": rules.plan_max_installments}
+        )
+    try:
+        rows = plans.schedule(
+            amount, installments, first_due, annual_rate=annual_rate, down_payment=down_payment
+        )
+    except plans.PlanError as error:
+        raise DomainError(_("These terms make no plan: %(why)s.") % {"why": error}) from error
+    limit = add_months(max(loan.maturity_date or as_of, as_of), rules.plan_months_past_maturity)
+    if rows[-1].due_date > limit:
+        raise DomainError(
+            _("The last installment would fall on %(last)s, after %(limit)s: a plan may run at most %(months)s "
+              "months past the loan's maturity (%(maturity)s).")
+            % {"last": rows[-1].due_date, "limit": limit, "months": rules.plan_months_past_maturity,
+               "maturity": loan.maturity_date or "—"}
+        )  # fmt: skip
+    return plans.as_rows(rows)
+
+
+@transaction.atomic
+def propose_plan(case: Case, loan_id: str, *, installments: int, first_due: dt.date, actor: User, note: str,
+                 annual_rate: Decimal = Decimal(0), down_payment: int = 0, scope: str = "overdue",
+                 reason: str = "hardship", source: str = "collector") -> RepaymentPlan:  # fmt: skip
+    """Propose a repayment plan for a loan of the case: the amount is what the loan owes in `scope` at the
+    business date; the schedule is computed now (`plans.schedule`) and shown to approver and borrower alike.
+    Within the proposer's authority for plans it is approved at once; otherwise it goes to the queue."""
+    _check_request(case, loan_id, actor, note, reason)
+    if scope not in RepaymentPlan.Scope.values:
+        raise DomainError(_("Unknown plan scope %(scope)s.") % {"scope": scope})
+    if RepaymentPlan.objects.filter(concession__loan_id=loan_id, status__in=OPEN_PLANS).exists():
+        raise DomainError(_("Loan %(loan)s already has a plan under way.") % {"loan": loan_id})
+    loan = Loan.objects.get(pk=loan_id)
+    parts = plan_components(loan_id, scope)
+    amount = sum(parts.values())
+    if amount <= 0:
+        raise DomainError(_("Nothing is owed on loan %(loan)s to put into a plan.") % {"loan": loan_id})
+    rows = _plan_schedule(loan, amount, installments=installments, first_due=first_due, annual_rate=annual_rate,
+                          down_payment=down_payment, as_of=case.as_of)  # fmt: skip
+    concession = Concession.objects.create(
+        kind=Concession.Kind.PLAN, case=case, loan_id=loan_id, as_of=case.as_of, outstanding={"plan": amount},
+        reason=reason, note=note.strip(), requested_by=actor, source=source,
+    )  # fmt: skip
+    plan = RepaymentPlan.objects.create(
+        concession=concession, scope=scope, as_of=case.as_of, amount=amount, components=parts,
+        installments=installments, annual_rate=annual_rate, down_payment=down_payment, first_due=first_due,
+        schedule=rows,
+    )  # fmt: skip
+    _submit(concession, actor)
+    plan.refresh_from_db()
+    return plan
+
+
+@transaction.atomic
+def refresh_plan(plan: RepaymentPlan, *, actor: User) -> RepaymentPlan:
+    """Recompute a plan not yet signed at the current business date (the debt grows with penalty interest, or
+    payments reduce it): same terms, new amount and schedule. Above the approved amount it needs approving again
+    (the earlier decisions stay in the audit trail)."""
+    if not can(actor, WORK_CASES):
+        raise PermissionDenied(_("You may not work cases."))
+    plan = RepaymentPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status not in (RepaymentPlan.Status.PROPOSED, RepaymentPlan.Status.APPROVED):
+        raise DomainError(_("Only a plan not yet signed can be recomputed."))
+    concession = plan.concession
+    case, before = concession.case, plan.amount
+    parts = plan_components(concession.loan_id, plan.scope)
+    amount = sum(parts.values())
+    plan.schedule = _plan_schedule(concession.loan, amount, installments=plan.installments,
+                                   first_due=plan.first_due, annual_rate=plan.annual_rate,
+                                   down_payment=plan.down_payment, as_of=case.as_of)  # fmt: skip
+    plan.amount, plan.components, plan.as_of = amount, parts, case.as_of
+    if amount > concession.outstanding["plan"] and plan.status == RepaymentPlan.Status.APPROVED:
+        plan.status = RepaymentPlan.Status.PROPOSED
+        concession.status, concession.outstanding = Concession.Status.PENDING, {"plan": amount}
+        concession.approvals.all().delete()
+        concession.save(update_fields=["status", "outstanding"])
+    elif plan.status == RepaymentPlan.Status.PROPOSED:
+        concession.outstanding = {"plan": amount}
+        concession.save(update_fields=["outstanding"])
+    plan.save()
+    audit.record("case.plan_recomputed", "Case", case.pk, actor=actor,
+                 before={"plan": plan.pk, "amount": before}, after={"plan": plan.pk, "amount": amount})  # fmt: skip
+    return plan
+
+
+@transaction.atomic
+def sign_plan(plan: RepaymentPlan, *, signed_copy: bytes, filename: str, actor: User) -> RepaymentPlan:
+    """The borrower signed: the signed copy goes into the evidence log (hashed) and the plan becomes the loan's
+    schedule from the business date S (see `RepaymentPlan`). The plan must still match what the loan owes at S
+    (else recompute it and have the new figures signed)."""
+    from arrears.compliance import services as compliance
+    from arrears.delinquency.models import Restructuring
+    from arrears.delinquency.services import recompute_loans
+
+    if not can(actor, WORK_CASES):
+        raise PermissionDenied(_("You may not work cases."))
+    plan = RepaymentPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != RepaymentPlan.Status.APPROVED:
+        raise DomainError(_("Only an approved plan can be signed."))
+    if not signed_copy:
+        raise DomainError(_("Upload the signed agreement."))
+    concession = plan.concession
+    case, loan_id, signed_on = concession.case, concession.loan_id, concession.case.as_of
+    parts = plan_components(loan_id, plan.scope)
+    if sum(parts.values()) != plan.amount:
+        raise DomainError(
+            _("The loan now owes %(now)s yuan, not the plan's %(plan)s yuan: recompute the plan and have the new "
+              "agreement signed.") % {"now": display_fen(sum(parts.values())), "plan": display_fen(plan.amount)}
+        )  # fmt: skip
+    if plan.first_due <= signed_on:
+        raise DomainError(_("The plan's first installment (%(day)s) is not after today: recompute it with a later "
+                            "first due date.") % {"day": plan.first_due})  # fmt: skip
+    record = audit.append_evidence(
+        "agreement.signed", payload={"plan": plan.pk, "amount": plan.amount, "filename": filename,
+                                     "schedule": plan.schedule},
+        case_id=case.pk, borrower_id=case.borrower_id, loan_ids=[loan_id], subject_type="RepaymentPlan",
+        subject_id=plan.pk, files=[(filename or "agreement.pdf", signed_copy)], actor=actor,
+    )  # fmt: skip
+    overdue = {c: parts[c] for c in COMPONENTS}
+    if any(overdue.values()):
+        Adjustment.objects.create(loan_id=loan_id, posted_on=signed_on, request=concession,
+                                  kind=Adjustment.Kind.RESTRUCTURE, **overdue)  # fmt: skip
+    installments = ScheduleInstallment.objects.filter(loan_id=loan_id)
+    if plan.scope == RepaymentPlan.Scope.WHOLE:
+        future = list(installments.filter(due_date__gt=signed_on))
+        plan.superseded = [
+            {"no": i.installment_no, "due_date": i.due_date.isoformat(), "principal": i.principal_due,
+             "interest": i.interest_due, "fee": i.fee_due}
+            for i in future
+        ]  # fmt: skip
+        for i in future:
+            i.principal_due = i.interest_due = i.fee_due = 0
+            i.extra = {**i.extra, "superseded_by_plan": plan.pk}
+        ScheduleInstallment.objects.bulk_update(future, ["principal_due", "interest_due", "fee_due", "extra"])
+    first_no = (installments.aggregate(n=Max("installment_no"))["n"] or 0) + 1
+    ScheduleInstallment.objects.bulk_create(
+        ScheduleInstallment(loan_id=loan_id, installment_no=first_no + k, due_date=row["due_date"],
+                            principal_due=row["principal"], interest_due=row["interest"], fee_due=0,
+                            extra={"plan": plan.pk, "plan_no": row["no"]})
+        for k, row in enumerate(plan.schedule)
+    )  # fmt: skip
+    Restructuring.objects.get_or_create(loan_id=loan_id, restructured_on=signed_on,
+                                        defaults={"note": f"plan {plan.pk}", "created_by": actor})  # fmt: skip
+    plan.status, plan.signed_on, plan.signed_copy, plan.first_installment_no = (
+        RepaymentPlan.Status.ACTIVE,
+        signed_on,
+        record,
+        first_no,
+    )
+    plan.save()
+    concession.status = Concession.Status.POSTED
+    concession.save(update_fields=["status"])
+    compliance.place_hold(case.borrower_id, "payment_plan", actor=None, loan_id=loan_id, starts_on=signed_on,
+                          reason=f"repayment plan {plan.pk}")  # fmt: skip
+    audit.record("case.plan_signed", "Case", case.pk, actor=actor,
+                 after={"plan": plan.pk, "amount": plan.amount, "evidence": record.seq,
+                        "first_installment_no": first_no})  # fmt: skip
+    recompute_loans([loan_id], since=signed_on)
+    return plan
+
+
+def evaluate_plans(status: pl.DataFrame, as_of: dt.date) -> dict[str, int]:
+    """The close watches every active plan against the day's status (set-based: one join): since signing
+    settled everything overdue, a loan past due by more than the plan grace has missed a plan installment — the
+    plan is broken and the case returns to contacting; a loan current on or after the plan's last due date has
+    paid it — completed. Either way the plan's soft contact hold is lifted."""
+    active = list(RepaymentPlan.objects.filter(status=RepaymentPlan.Status.ACTIVE)
+                  .values_list("pk", "concession__loan_id", "schedule"))  # fmt: skip
+    if not active:
+        return {"plans_broken": 0, "plans_completed": 0}
+    grace = policy(as_of).plan_grace_days
+    plans_frame = pl.DataFrame(
+        [(pk, loan, dt.date.fromisoformat(rows[-1]["due_date"])) for pk, loan, rows in active],
+        schema={"plan_id": pl.Int64, "loan_id": pl.String, "last_due": pl.Date}, orient="row",
+    )  # fmt: skip
+    judged = plans_frame.join(status.select("loan_id", "dpd"), on="loan_id").with_columns(
+        pl.when(pl.col("dpd") > grace).then(pl.lit("broken"))
+        .when((pl.col("dpd") == 0) & (pl.col("last_due") <= as_of)).then(pl.lit("completed"))
+        .otherwise(None).alias("outcome")
+    ).filter(pl.col("outcome").is_not_null())  # fmt: skip
+    for plan_id, outcome in judged.select("plan_id", "outcome").iter_rows():
+        _end_plan(RepaymentPlan.objects.select_related("concession__case").get(pk=plan_id), outcome, as_of)
+    broken = judged.filter(pl.col("outcome") == "broken").height
+    return {"plans_broken": broken, "plans_completed": judged.height - broken}
+
+
+def _end_plan(plan: RepaymentPlan, outcome: str, as_of: dt.date) -> None:
+    from arrears.compliance.models import ContactHold
+    from arrears.compliance.services import lift_hold
+
+    concession = plan.concession
+    plan.status, plan.ended_on = outcome, as_of
+    plan.save(update_fields=["status", "ended_on"])
+    audit.record(
+        f"case.plan_{outcome}", "Case", concession.case_id, actor_label="cob", after={"plan": plan.pk}
+    )
+    for hold in ContactHold.objects.filter(
+        loan_id=concession.loan_id, kind="payment_plan", lifted_at__isnull=True
+    ):
+        lift_hold(hold, actor=None, reason=f"repayment plan {plan.pk} {outcome}")
+    if outcome == RepaymentPlan.Status.BROKEN:
+        _back_to_contacting(concession.case, as_of, _("Plan %(id)s broken: follow up") % {"id": plan.pk},
+                            _("plan %(id)s broken") % {"id": plan.pk})  # fmt: skip
