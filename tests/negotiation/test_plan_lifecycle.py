@@ -191,3 +191,19 @@ def test_bad_terms_are_refused_and_change_nothing(world: dict[str, Any]) -> None
     plan = services.refresh_plan(plan, actor=world["collector"])
     assert plan.status == "proposed"  # more than was approved: approve again
     assert plan.concession.status == "pending" and not plan.concession.approvals.exists()
+
+
+def test_a_borrowers_proposal_from_the_portal_waits_in_the_same_queue(world: dict[str, Any]) -> None:
+    plan = services.propose_plan(world["case"], "L001", installments=6, first_due=dt.date(2026, 5, 20),
+                                 actor=None, source="portal", note="我想分6期还")  # fmt: skip
+    assert (plan.status, plan.concession.status, plan.concession.requested_by) == (
+        "proposed",
+        "pending",
+        None,
+    )
+    with pytest.raises(PermissionDenied, match="portal"):
+        services.propose_plan(world["case"], "L001", installments=6, first_due=dt.date(2026, 5, 20), actor=None,
+                              note="x")  # fmt: skip
+    services.decide(plan.concession, actor=world["lead"], approve=True)
+    plan.refresh_from_db()
+    assert plan.status == "approved"

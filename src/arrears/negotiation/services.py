@@ -258,10 +258,14 @@ def outstanding_of(loan_id: str) -> dict[str, int]:
             "principal": status.outstanding_principal}  # fmt: skip
 
 
-def _check_request(case: Case, loan_id: str, actor: User, note: str, reason: str) -> None:
+def _check_request(case: Case, loan_id: str, actor: User | None, note: str, reason: str, source: str) -> None:
+    """Who may ask: someone who works cases, or — `actor` None, `source` "portal" — the borrower through the
+    portal, whose proposals always wait in the queue."""
     from arrears.negotiation.models import REASONS
 
-    if not can(actor, WORK_CASES):
+    if actor is None and source != "portal":
+        raise PermissionDenied(_("Only the borrower's portal proposes without a user."))
+    if actor is not None and not can(actor, WORK_CASES):
         raise PermissionDenied(_("You may not work cases."))
     if not case.is_open:
         raise DomainError(_("This case is closed."))
@@ -281,11 +285,14 @@ def _authority(role: str, concession: Concession) -> tuple[bool, int]:
     return within_authority(role, amounts, outstanding, limits_in_force(concession.as_of))
 
 
-def _submit(concession: Concession, actor: User) -> Concession:
-    """Audit a new request; approve it at once when it is within the requester's own authority (one approver)."""
+def _submit(concession: Concession, actor: User | None) -> Concession:
+    """Audit a new request; approve it at once when it is within the requester's own authority (one approver).
+    A borrower's proposal (no actor) always waits for someone with the authority."""
     audit.record(f"case.{concession.kind}_requested", "Case", concession.case_id, actor=actor,
-                 note=concession.note[:500], after={"request": concession.pk, "reason": concession.reason,
-                                                    **concession.amounts})  # fmt: skip
+                 actor_label="" if actor else concession.source, note=concession.note[:500],
+                 after={"request": concession.pk, "reason": concession.reason, **concession.amounts})  # fmt: skip
+    if actor is None:
+        return concession
     allowed, approvers = _authority(actor.role, concession)
     if allowed and approvers == 1:
         _approved(concession, actor)
@@ -293,11 +300,11 @@ def _submit(concession: Concession, actor: User) -> Concession:
 
 
 @transaction.atomic
-def request_waiver(case: Case, loan_id: str, amounts: dict[str, int], *, actor: User, note: str,
+def request_waiver(case: Case, loan_id: str, amounts: dict[str, int], *, actor: User | None, note: str,
                    reason: str = "other", source: str = "collector") -> Concession:  # fmt: skip
     """Ask to give up part of a loan's debt. Refused when it exceeds what is outstanding. Within the requester's
     own authority (needing one approver) it is posted at once; otherwise it waits for approvers."""
-    _check_request(case, loan_id, actor, note, reason)
+    _check_request(case, loan_id, actor, note, reason, source)
     amounts = {c: int(amounts.get(c, 0)) for c in COMPONENTS}
     if any(a < 0 for a in amounts.values()) or not any(amounts.values()):
         raise DomainError(_("Say how much of which component to waive (amounts above zero)."))
@@ -327,11 +334,11 @@ def discount_split(outstanding: dict[str, int], discount: int) -> dict[str, int]
 
 
 @transaction.atomic
-def request_settlement(case: Case, loan_id: str, *, settle_amount: int, settle_by: dt.date, actor: User,
+def request_settlement(case: Case, loan_id: str, *, settle_amount: int, settle_by: dt.date, actor: User | None,
                        note: str, reason: str = "settlement", source: str = "collector") -> Concession:  # fmt: skip
     """A one-off discounted payoff: pay `settle_amount` fen by `settle_by` and the rest of the loan's debt is given
     up. The discount (penalty first, principal last: `discount_split`) is what the authority matrix judges."""
-    _check_request(case, loan_id, actor, note, reason)
+    _check_request(case, loan_id, actor, note, reason, source)
     outstanding = outstanding_of(loan_id)
     owed = sum(outstanding.values())
     if settle_amount <= 0:
@@ -548,13 +555,13 @@ def _plan_schedule(loan: Any, amount: int, *, installments: int, first_due: dt.d
 
 
 @transaction.atomic
-def propose_plan(case: Case, loan_id: str, *, installments: int, first_due: dt.date, actor: User, note: str,
+def propose_plan(case: Case, loan_id: str, *, installments: int, first_due: dt.date, actor: User | None, note: str,
                  annual_rate: Decimal = Decimal(0), down_payment: int = 0, scope: str = "overdue",
                  reason: str = "hardship", source: str = "collector") -> RepaymentPlan:  # fmt: skip
     """Propose a repayment plan for a loan of the case: the amount is what the loan owes in `scope` at the
     business date; the schedule is computed now (`plans.schedule`) and shown to approver and borrower alike.
     Within the proposer's authority for plans it is approved at once; otherwise it goes to the queue."""
-    _check_request(case, loan_id, actor, note, reason)
+    _check_request(case, loan_id, actor, note, reason, source)
     if scope not in RepaymentPlan.Scope.values:
         raise DomainError(_("Unknown plan scope %(scope)s.") % {"scope": scope})
     if RepaymentPlan.objects.filter(concession__loan_id=loan_id, status__in=OPEN_PLANS).exists():
