@@ -24,6 +24,8 @@ MANAGE_COMPLIANCE = "manage_compliance"  # rule packs, lifting contact holds, co
 EXPORT_EVIDENCE = "export_evidence"  # the evidence log: verify, export court packages
 MANAGE_RISK = "manage_risk"  # register models, draft scorecards
 APPROVE_RISK = "approve_risk"  # approve them for production (never one's own)
+MANAGE_LEGAL = "manage_legal"  # decide legal referrals (never one's own), assign lawyers and firms, close
+WORK_LEGAL = "work_legal"  # record a matter's steps: filings, hearings, enforcement, assets, documents
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.COLLECTOR: frozenset({WORK_CASES}),
@@ -31,7 +33,16 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         {EXPORT_PORTFOLIO, PAUSE_DELINQUENCY, REQUEST_CLASSIFICATION, WORK_CASES, MANAGE_CASES}
     ),
     Role.LEGAL: frozenset(
-        {VIEW_ALL_PORTFOLIOS, VIEW_FULL_PII, PAUSE_DELINQUENCY, WORK_CASES, MANAGE_CASES, EXPORT_EVIDENCE}
+        {
+            VIEW_ALL_PORTFOLIOS,
+            VIEW_FULL_PII,
+            PAUSE_DELINQUENCY,
+            WORK_CASES,
+            MANAGE_CASES,
+            EXPORT_EVIDENCE,
+            MANAGE_LEGAL,
+            WORK_LEGAL,
+        }
     ),
     Role.MANAGER: frozenset(
         {
@@ -51,6 +62,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             MANAGE_STRATEGY,
             PLACE_CASES,
             EXPORT_EVIDENCE,
+            MANAGE_LEGAL,
+            WORK_LEGAL,
         }
     ),
     Role.COMPLIANCE: frozenset(
@@ -84,6 +97,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             PLACE_CASES,
             EXPORT_EVIDENCE,
             MANAGE_COMPLIANCE,
+            MANAGE_LEGAL,
+            WORK_LEGAL,
         }
     ),
 }

@@ -200,8 +200,9 @@ def sync_cases(status: pl.DataFrame, as_of: dt.date) -> dict[str, int]:
     """The collection cases after the day's status: open, refresh and close them; judge the open promises to
     pay and the active repayment plans; put each in its strategy
     segment and arm (whose skills decide who may take it); assign the unassigned; turn the treatment steps due
-    into follow-ups for the assigned collectors; and order every queue by priority."""
+    into follow-ups for the assigned collectors; remind litigation deadlines; and order every queue by priority."""
     from arrears.cases import services as cases
+    from arrears.legal import services as legal
     from arrears.negotiation import services as negotiation
     from arrears.strategy import services as strategy
 
@@ -211,6 +212,7 @@ def sync_cases(status: pl.DataFrame, as_of: dt.date) -> dict[str, int]:
     counts |= strategy.apply_segments(as_of)
     counts |= cases.assign_unassigned()
     counts |= strategy.fire_due_steps(as_of)
+    counts |= legal.remind_deadlines(as_of)  # litigation deadlines: T-30/T-7/T-1, missed (none: two queries)
     cases.refresh_priorities(as_of)
     return counts
 
