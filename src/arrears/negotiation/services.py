@@ -58,6 +58,7 @@ def make_promise(case: Case, amounts: list[tuple[dt.date, int]], *, actor: User,
     becomes a follow-up for the collector ("promise due")."""
     if not can(actor, WORK_CASES):
         raise PermissionDenied(_("You may not work cases."))
+    case = Case.objects.select_for_update().get(pk=case.pk)
     if not case.is_open:
         raise DomainError(_("This case is closed."))
     if not amounts:
@@ -465,13 +466,15 @@ def reverse_waiver(concession: Concession, *, actor: User, reason: str) -> Conce
     if not reason.strip():
         raise DomainError(_("Give a reason for the reversal."))
     original = concession.adjustments.get(reverses__isnull=True)
-    Adjustment.objects.create(loan_id=original.loan_id, posted_on=original.posted_on, request=concession,
+    # dated the business date, as a payment's reversal is: history up to then stays as it was reported
+    on = max(concession.case.as_of, original.posted_on)
+    Adjustment.objects.create(loan_id=original.loan_id, posted_on=on, request=concession,
                               kind=original.kind, reverses=original)  # fmt: skip
     concession.status = Concession.Status.REVERSED
     concession.save(update_fields=["status"])
     audit.record("case.waiver_reversed", "Case", concession.case_id, actor=actor, note=reason.strip()[:500],
                  after={"request": concession.pk})  # fmt: skip
-    recompute_loans([original.loan_id], since=original.posted_on)
+    recompute_loans([original.loan_id], since=on)
     return concession
 
 
