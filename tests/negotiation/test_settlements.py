@@ -113,3 +113,19 @@ def test_bad_settlements_are_refused(world: dict[str, Any]) -> None:
         services.request_settlement(world["case"], "L001", settle_amount=100, settle_by=AS_OF - dt.timedelta(1),
                                     actor=world["collector"], note="x")  # fmt: skip
     assert not Concession.objects.exists()
+
+
+def test_the_signed_settlement_agreement_is_kept_in_the_evidence_log(world: dict[str, Any]) -> None:
+    from arrears.audit.models import EvidenceRecord
+    from arrears.audit.selectors import verify_chain
+
+    status = world["status"]
+    settlement = services.request_settlement(world["case"], "L001", settle_amount=owed(status) - 5_000,
+                                             settle_by=dt.date(2026, 4, 20), actor=world["collector"], note="x")  # fmt: skip
+    signed = services.sign_settlement(settlement, signed_copy=b"signed", filename="settlement.pdf",
+                                      actor=world["collector"])  # fmt: skip
+    record = EvidenceRecord.objects.get(kind="agreement.signed")
+    assert signed.signed_copy == record and record.payload["settlement"] == settlement.pk
+    assert verify_chain()["ok"]
+    with pytest.raises(DomainError, match="already on file"):
+        services.sign_settlement(settlement, signed_copy=b"again", filename="x.pdf", actor=world["collector"])

@@ -180,6 +180,10 @@ class Concession(models.Model):
                                      related_name="+")  # fmt: skip
     requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    signed_copy = models.ForeignKey(
+        "audit.EvidenceRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("The signed settlement agreement, in the evidence log."),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("concession")

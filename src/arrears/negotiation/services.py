@@ -359,6 +359,32 @@ def request_settlement(case: Case, loan_id: str, *, settle_amount: int, settle_b
 
 
 @transaction.atomic
+def sign_settlement(concession: Concession, *, signed_copy: bytes, filename: str, actor: User) -> Concession:
+    """Keep the borrower's signed settlement agreement: hashed into the evidence log (its record is what a court
+    or auditor checks), linked from the settlement. Only an approved settlement, once."""
+    if not can(actor, WORK_CASES):
+        raise PermissionDenied(_("You may not work cases."))
+    concession = Concession.objects.select_for_update().select_related("case").get(pk=concession.pk)
+    if concession.kind != Concession.Kind.SETTLEMENT or concession.status != Concession.Status.APPROVED:
+        raise DomainError(_("Only an approved settlement waiting for its money can be signed."))
+    if concession.signed_copy_id is not None:
+        raise DomainError(_("The signed agreement is already on file."))
+    if not signed_copy:
+        raise DomainError(_("Upload the signed agreement."))
+    case = concession.case
+    concession.signed_copy = audit.append_evidence(
+        "agreement.signed", payload={"settlement": concession.pk, "amount": concession.settle_amount,
+                                     "settle_by": concession.settle_by, "filename": filename},
+        case_id=case.pk, borrower_id=case.borrower_id, loan_ids=[concession.loan_id], subject_type="Concession",
+        subject_id=concession.pk, files=[(filename or "agreement.pdf", signed_copy)], actor=actor,
+    )  # fmt: skip
+    concession.save(update_fields=["signed_copy"])
+    audit.record("case.settlement_signed", "Case", case.pk, actor=actor,
+                 after={"request": concession.pk, "evidence": concession.signed_copy.seq})  # fmt: skip
+    return concession
+
+
+@transaction.atomic
 def decide(concession: Concession, *, actor: User, approve: bool, note: str = "") -> Concession:
     """An approver's decision. Four eyes: never the requester's own request. Approving needs authority for the
     whole request; principal takes two different approvers with that authority. A rejection ends the request."""
