@@ -48,6 +48,8 @@ from django.utils.translation import gettext as _
 
 from arrears.core.errors import DomainError
 from arrears.core.money import display_fen, format_fen, round_fen
+from arrears.core.wording import chinese_number, cn_date
+from arrears.core.wording import percent as _percent
 from arrears.legal import calculators as calc
 from arrears.rules.statutory import SHIPPED, Rulebook
 
@@ -369,7 +371,6 @@ class ComplaintPackage:
 
 # --- formatting -------------------------------------------------------------------------------------------------
 
-_DIGITS = "零一二三四五六七八九"
 REPAYMENT_METHODS = {
     "equal_installment": "等额本息",
     "equal_principal": "等额本金",
@@ -378,27 +379,14 @@ REPAYMENT_METHODS = {
 }
 
 
-def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九 (the numbering of requests)."""
-    if not 0 < n < 100:
-        return str(n)
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
-    return head + (_DIGITS[ones] if ones else "")
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def percent(rate: Decimal) -> str:
+    """Decimal('0.0435') → '4.35%' (as many places as the rate has)."""
+    return _percent(rate, None)
 
 
 def yuan(fen: int) -> str:
     """12345678 → '123,456.78' (yuan to the fen, as court documents state amounts)."""
     return display_fen(fen)
-
-
-def percent(rate: Decimal) -> str:
-    """Decimal('0.0435') → '4.35%'."""
-    return f"{format((rate * 100).normalize(), 'f')}%"
 
 
 def _one_line(text: str) -> str:
@@ -912,21 +900,36 @@ DOCUMENT_ALIASES: dict[str, str] = {
     "plaintiff_identity": "plaintiff_identity",
     "id_card": "defendant_identity",
     "defendant_identity": "defendant_identity",
+    # the viability checklist's names for the same documents (`viability.EVIDENCE_ITEMS`)
+    "transfer_record": "disbursement",
+    "overdue_notice": "demand",
+    "payment_proof": "recourse_payment",
 }
 DEMAND_DELIVERED = "demand.delivered"
+LEGAL_DOCUMENT = "legal.document"  # a document added to a matter (`legal.services.add_document`)
+# Court papers a matter produces or receives: kept in the evidence log, never exhibits of a complaint (a complaint
+# does not prove itself, a judgment is not evidence for the suit that gave it).
+COURT_PAPERS = frozenset({
+    "complaint", "evidence_list", "power_of_attorney", "filing_receipt", "acceptance_notice", "summons",
+    "preservation_application", "preservation_ruling", "judgment", "ruling", "mediation", "mediation_agreement",
+    "enforcement_application", "enforcement_ruling", "termination_ruling",
+})  # fmt: skip
 
 
 def category_of(record: EvidenceLike) -> str | None:
     """The exhibit category of an evidence-log record, None for records that are not court exhibits (calls,
     guard decisions, receipts: they stay in the log's own export). A delivered demand is a demand; a document is
-    `document.<name>` or `document.signed` with `payload["document"]` = a name of `DOCUMENT_ALIASES` (anything else
-    a document calls itself lands in "other")."""
+    `document.<name>`, `document.signed` or a matter's `legal.document` with `payload["document"]` = a name of
+    `DOCUMENT_ALIASES` (anything else a document calls itself lands in "other"), except the matter's own court
+    papers (`COURT_PAPERS`: the complaint, the evidence list, judgments…), which are not exhibits."""
     if record.kind == DEMAND_DELIVERED:
         return "demand"
-    if not record.kind.startswith("document."):
+    if not (record.kind.startswith("document.") or record.kind == LEGAL_DOCUMENT):
         return None
     payload = record.payload or {}
     name = str(payload.get("document") or record.kind.removeprefix("document."))
+    if name in COURT_PAPERS:
+        return None
     return DOCUMENT_ALIASES.get(name, "other")
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from arrears.core.errors import DomainError
 from arrears.core.money import display_fen
+from arrears.core.wording import cn_date, percent, yuan_in_words
 from arrears.negotiation.models import Concession, RepaymentPlan
 from arrears.negotiation.services import policy
 
@@ -43,72 +43,6 @@ LABELS = {
 }
 SETTLEMENT_LABELS = LABELS | {"principal": ("本金", "Principal")}  # a settlement: all outstanding principal
 ORDER = ["principal", "future_principal", "interest", "penalty", "fee"]
-
-_DIGITS = "零壹贰叁肆伍陆柒捌玖"
-_SMALL_UNITS = ["", "拾", "佰", "仟"]
-_GROUP_UNITS = ["", "万", "亿", "万亿"]
-
-
-def cn_date(day: dt.date | None) -> str:
-    """2026-05-10 → 2026年5月10日 ("" for none)."""
-    return f"{day.year}年{day.month}月{day.day}日" if day else ""
-
-
-def percent(rate: Decimal) -> str:
-    """An annual rate as a fraction → "6.00%" (two places, exact: a Decimal throughout)."""
-    return f"{(Decimal(rate) * 100).quantize(Decimal('0.01'))}%"
-
-
-def _group_words(group: int) -> str:
-    """0 < group < 10,000 in capitals, zeros inside collapsed to one 零 and trailing zeros dropped."""
-    words, zero = "", False
-    for position in range(3, -1, -1):
-        digit = group // 10**position % 10
-        if digit == 0:
-            zero = bool(words)
-            continue
-        if zero:
-            words += "零"
-            zero = False
-        words += _DIGITS[digit] + _SMALL_UNITS[position]
-    return words
-
-
-def yuan_in_words(fen: int) -> str:
-    """An amount in capitals as cheques and contracts write it (大写, 《支付结算办法》附一, which lets one 零 stand
-    for a run of zeros and allows leaving it out before 角 or after 万): 1,005,020.50 yuan → 壹佰万零伍仟零贰拾元伍角;
-    100.00 → 壹佰元整; 1.05 → 壹元零伍分; 0.05 → 伍分."""
-    if fen < 0:
-        raise ValueError("a negative amount has no capitals")
-    yuan, cents = divmod(fen, 100)
-    jiao, fen_digit = divmod(cents, 10)
-    words = ""
-    if yuan:
-        groups = []
-        while yuan:
-            yuan, group = divmod(yuan, 10_000)
-            groups.append(group)
-        gap, previous = False, 0
-        for index in range(len(groups) - 1, -1, -1):
-            group = groups[index]
-            if group == 0:
-                gap = bool(words)
-                continue
-            # one 零 for the zeros between two groups (the 万 place, a whole group, the 千 place)
-            if words and (gap or group < 1000 or previous % 10 == 0):
-                words += "零"
-            words += _group_words(group) + _GROUP_UNITS[index]
-            gap, previous = False, group
-        words += "元"
-    if not jiao and not fen_digit:
-        return (words or "零元") + "整"
-    if jiao:
-        words += _DIGITS[jiao] + "角"
-    elif words:
-        words += "零"
-    if fen_digit:
-        words += _DIGITS[fen_digit] + "分"
-    return words
 
 
 def _parties(concession: Concession) -> dict[str, Any]:
