@@ -278,12 +278,15 @@ def _check_request(case: Case, loan_id: str, actor: User | None, note: str, reas
         raise DomainError(_("Explain the request."))
 
 
-def _authority(role: str, concession: Concession) -> tuple[bool, int]:
-    """What `role` may approve of `concession`: its components, and a plan's amount."""
+def authority_of(role: str, concession: Concession, limits: dict[tuple[str, str], Any] | None = None
+                 ) -> tuple[bool, int]:  # fmt: skip
+    """What `role` may approve of `concession` (`within_authority`: its components, and a plan's amount), under
+    `limits` or the matrix in force at its business date."""
     amounts, outstanding = dict(concession.amounts), dict(concession.outstanding)
     if concession.kind == Concession.Kind.PLAN:
-        amounts["plan"] = outstanding["plan"] = concession.outstanding["plan"]
-    return within_authority(role, amounts, outstanding, limits_in_force(concession.as_of))
+        amounts["plan"] = outstanding["plan"] = int(concession.outstanding.get("plan", 0))
+    return within_authority(role, amounts, outstanding,
+                            limits_in_force(concession.as_of) if limits is None else limits)  # fmt: skip
 
 
 def _submit(concession: Concession, actor: User | None) -> Concession:
@@ -294,7 +297,7 @@ def _submit(concession: Concession, actor: User | None) -> Concession:
                  after={"request": concession.pk, "reason": concession.reason, **concession.amounts})  # fmt: skip
     if actor is None:
         return concession
-    allowed, approvers = _authority(actor.role, concession)
+    allowed, approvers = authority_of(actor.role, concession)
     if allowed and approvers == 1:
         _approved(concession, actor)
     return concession
@@ -397,7 +400,7 @@ def decide(concession: Concession, *, actor: User, approve: bool, note: str = ""
         raise PermissionDenied(_("You cannot decide your own request."))
     if concession.approvals.filter(approver=actor).exists():
         raise DomainError(_("You have already decided this request."))
-    allowed, approvers = _authority(actor.role, concession)
+    allowed, approvers = authority_of(actor.role, concession)
     if approve and not allowed:
         raise PermissionDenied(_("This request is above your authority."))
     if not approve and not note.strip():
@@ -553,7 +556,7 @@ def plan_components(loan_id: str, scope: str) -> dict[str, int]:
     return parts
 
 
-def _plan_schedule(loan: Any, amount: int, *, installments: int, first_due: dt.date, annual_rate: Decimal,
+def plan_schedule(loan: Any, amount: int, *, installments: int, first_due: dt.date, annual_rate: Decimal,
                    down_payment: int, as_of: dt.date) -> list[dict[str, Any]]:  # fmt: skip
     """The plan's rows, after checking the terms against the negotiation policy in force (domain data): at most
     so many installments, the first after the business date, the last at most so many months past maturity."""
@@ -600,7 +603,7 @@ def propose_plan(case: Case, loan_id: str, *, installments: int, first_due: dt.d
     amount = sum(parts.values())
     if amount <= 0:
         raise DomainError(_("Nothing is owed on loan %(loan)s to put into a plan.") % {"loan": loan_id})
-    rows = _plan_schedule(loan, amount, installments=installments, first_due=first_due, annual_rate=annual_rate,
+    rows = plan_schedule(loan, amount, installments=installments, first_due=first_due, annual_rate=annual_rate,
                           down_payment=down_payment, as_of=case.as_of)  # fmt: skip
     concession = Concession.objects.create(
         kind=Concession.Kind.PLAN, case=case, loan_id=loan_id, as_of=case.as_of, outstanding={"plan": amount},
@@ -630,7 +633,7 @@ def refresh_plan(plan: RepaymentPlan, *, actor: User) -> RepaymentPlan:
     case, before = concession.case, plan.amount
     parts = plan_components(concession.loan_id, plan.scope)
     amount = sum(parts.values())
-    plan.schedule = _plan_schedule(concession.loan, amount, installments=plan.installments,
+    plan.schedule = plan_schedule(concession.loan, amount, installments=plan.installments,
                                    first_due=plan.first_due, annual_rate=plan.annual_rate,
                                    down_payment=plan.down_payment, as_of=case.as_of)  # fmt: skip
     plan.amount, plan.components, plan.as_of = amount, parts, case.as_of
