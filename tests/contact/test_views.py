@@ -546,3 +546,22 @@ def test_the_admin_approves_templates_with_four_eyes(client: Any, people: dict[s
     assert list(Template.objects.filter(code="hello").values_list("version", flat=True)) == [2, 1]
     for path in ("message", "call", "visit", "creditorprofile"):
         assert client.get(f"/admin/contact/{path}/").status_code == 200, path
+
+
+def test_a_promise_taken_on_a_call_is_recorded_with_it(
+    client: Any, case: Case, people: dict[str, Any]
+) -> None:
+    from arrears.negotiation.models import Promise
+
+    owner, _ = owner_and_other(case, people)
+    client.force_login(owner)
+    half = {"number": DEBTOR_PHONE, "party": "", "outcome": "promise_to_pay", "promised_amount": "1500.50"}
+    page = client.post(url(case, "calls/"), half).content.decode()
+    assert "Give both the promised amount and its date." in page and not Call.objects.exists()
+    wrong = half | {"outcome": "answered", "promised_on": "2026-04-20"}
+    assert "goes with the outcome" in client.post(url(case, "calls/"), wrong).content.decode()
+    assert client.post(url(case, "calls/"), half | {"promised_on": "2026-04-20"}).status_code == 302
+    promise = Promise.objects.get()
+    assert (promise.amount, promise.source, promise.case_id) == (150_050, "call", case.pk)
+    assert [(i.due_on, i.amount) for i in promise.installments.all()] == [(dt.date(2026, 4, 20), 150_050)]
+    assert Call.objects.get().outcome == "promise_to_pay"

@@ -7,6 +7,7 @@ server: the page never carries a value its reader may only see masked."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -163,13 +164,32 @@ class CallForm(StartCallForm):
         label=_("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
     recording = forms.FileField(label=_("Recording"), required=False)
+    promised_amount = forms.DecimalField(label=_("Promised (yuan)"), required=False, min_value=Decimal("0.01"),
+                                         decimal_places=2)  # fmt: skip
+    promised_on = forms.DateField(label=_("Promised by"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))  # fmt: skip
 
-    field_order = ["outcome", "number", "party", "note", "recording"]
+    field_order = ["outcome", "number", "party", "promised_amount", "promised_on", "note", "recording"]
 
     def clean_recording(self) -> UploadedFile | None:
         upload = self.cleaned_data.get("recording")
         _check_size(upload)
         return upload
+
+    def clean(self) -> dict[str, Any]:
+        """A promise taken on the call (outcome "promise to pay"): both its amount and its date, or neither."""
+        data = super().clean() or {}
+        amount, day = data.get("promised_amount"), data.get("promised_on")
+        if (amount is None) != (day is None):
+            raise forms.ValidationError(_("Give both the promised amount and its date."))
+        if amount is not None and data.get("outcome") != "promise_to_pay":
+            raise forms.ValidationError(_("A promised amount goes with the outcome “promise to pay”."))
+        return data
+
+    def promise(self) -> tuple[Any, int] | None:
+        """(date, fen) of the promise taken on the call, if any."""
+        amount, day = self.cleaned_data.get("promised_amount"), self.cleaned_data.get("promised_on")
+        return None if amount is None else (day, int(amount * 100))
 
 
 class MultipleFileInput(forms.FileInput):

@@ -479,9 +479,12 @@ def start_call(case: Case, *, number: str, party: str = "debtor", actor: User) -
 @transaction.atomic
 def log_call(case: Case, *, number: str, outcome: str, actor: User, party: str = "debtor",
              started_at: dt.datetime | None = None, ended_at: dt.datetime | None = None, note: str = "",
-             recording: tuple[str, bytes] | None = None) -> Call:  # fmt: skip
+             recording: tuple[str, bytes] | None = None, promise: tuple[dt.date, int] | None = None) -> Call:  # fmt: skip
     """Record a call that happened, with its outcome and recording (kept by SHA-256 in the evidence store);
-    speaking to the debtor updates the case (`cases.services.log_call`)."""
+    speaking to the debtor updates the case (`cases.services.log_call`). A promise to pay taken on the call —
+    (date, fen) — is recorded with it (`negotiation.services.make_promise`, source "call"): both or neither."""
+    if promise is not None and (outcome != "promise_to_pay" or party != "debtor"):
+        raise DomainError(_("Only a call where the debtor promised to pay records a promise."))
     _require(actor)
     _check_party(party)
     if outcome not in dict(Call.OUTCOMES):
@@ -502,6 +505,10 @@ def log_call(case: Case, *, number: str, outcome: str, actor: User, party: str =
               content_sha256=sha or None, files=[recording] if recording else [], note=note.strip())  # fmt: skip
     if party == "debtor":
         case_services.log_call(case, outcome, actor=actor, note=note, audited=False)
+    if promise is not None:
+        from arrears.negotiation.services import make_promise
+
+        make_promise(case, [promise], actor=actor, source="call", note=note)
     return call
 
 

@@ -374,7 +374,8 @@ def log_call(request: HttpRequest, case_id: int) -> HttpResponse:
         upload = data.get("recording")
         recording = (upload.name or "recording", upload.read()) if upload else None
         call = services.log_call(case, number=row["value"], outcome=data["outcome"], actor=_user(request),
-                                 party=form.whom(), note=data.get("note") or "", recording=recording)  # fmt: skip
+                                 party=form.whom(), note=data.get("note") or "", recording=recording,
+                                 promise=form.promise())  # fmt: skip
         return _("Call logged: %(outcome)s.") % {
             "outcome": CALL_OUTCOME_LABELS.get(call.outcome, call.outcome)
         }
