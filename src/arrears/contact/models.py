@@ -208,6 +208,11 @@ class CreditorProfile(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     dispute_instructions = models.TextField(_("how to dispute"), blank=True)
+    # what a complaint says about the creditor as plaintiff (民事诉讼法 art. 124: name, domicile, representative)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
+    representative = models.CharField(
+        _("legal representative or person in charge"), max_length=100, blank=True
+    )
 
     class Meta:
         verbose_name = _("creditor profile")

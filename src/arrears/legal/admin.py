@@ -8,6 +8,7 @@ from arrears.legal.models import (
     AssetFinding,
     Deadline,
     LimitationAlert,
+    LitigationBatch,
     Matter,
     ReferralCriteria,
     StageRecord,
@@ -67,3 +68,9 @@ class AcknowledgementAdmin(ReadOnlyAdmin):
 class LimitationAlertAdmin(ReadOnlyAdmin):
     list_display = ["kind", "loan_id", "guarantee_id", "expires_on", "threshold_days", "alerted_on"]
     list_filter = ["kind"]
+
+
+@admin.register(LitigationBatch)
+class LitigationBatchAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "filing_date", "status", "done", "total", "created_by", "created_at", "finished_at"]
+    list_filter = ["status"]

@@ -50,7 +50,9 @@ class Matter(models.Model):
     """One referral of a case for litigation, from referral to closure: the parties (for an assigned debt the
     assignee sues, 民法典 art. 546; for recourse the guarantor who paid, art. 700), who handles it (an in-house
     lawyer and/or an outside law firm, whose users then see it), the court and case numbers, and what the
-    referral found (the criteria, the claim and the viability check, kept as they were)."""
+    referral found (the criteria, the claim and the viability check, kept as they were). `claim_amount` is the
+    amount claimed: the referral's, then the latest complaint's (`complaint`: what it claimed as of its filing
+    date, `legal.complaints.snapshot`)."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="matters")
     loan_ids = models.JSONField(_("loans"), default=list)
@@ -92,6 +94,10 @@ class Matter(models.Model):
     claim = models.JSONField(_("claim at referral"), default=dict, blank=True)  # fen per component, per loan
     claim_amount = models.BigIntegerField(_("amount claimed (fen)"), default=0)
     viability = models.JSONField(_("viability at referral"), default=dict, blank=True)
+    complaint = models.JSONField(
+        _("complaint drafted"), default=dict, blank=True,
+        help_text=_("The latest complaint drafted for the matter: filing date, court, amounts (fen), warnings."),
+    )  # fmt: skip
     criteria = models.JSONField(_("criteria at referral"), default=list, blank=True)
     amount_awarded = models.BigIntegerField(_("amount awarded (fen)"), null=True, blank=True)
     amount_recovered = models.BigIntegerField(_("amount recovered (fen)"), default=0)
@@ -280,3 +286,50 @@ class LimitationAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.loan_id} {self.expires_on} T-{self.threshold_days}"
+
+
+class LitigationBatch(models.Model):
+    """Batch litigation (issue 8 §6): complaint packages for many matters generated as one zip, then filed and
+    tracked together. `criteria` is the filter the matters were chosen by, `matter_ids` the matters (in order);
+    `done`/`total` drive the progress bar while it runs; the zip is kept content-addressed in the evidence blob store
+    (`zip_sha256`, `audit.services.store_blob`); `summary` holds the counts (packages, cases with required evidence
+    missing, warnings), the timings and, once filed, the filing."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("created by"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    criteria = models.JSONField(_("chosen by"), default=dict, blank=True)
+    matter_ids = models.JSONField(_("matters"), default=list)
+    filing_date = models.DateField(_("filing date"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)  # fmt: skip
+    done = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    zip_sha256 = models.CharField(_("zip SHA-256"), max_length=64, blank=True)
+    zip_size = models.BigIntegerField(_("zip size (bytes)"), default=0)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("litigation batch")
+        verbose_name_plural = _("litigation batches")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk}: {self.total} matters ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        """Progress in whole percent (100 once done)."""
+        if self.status == self.Status.DONE:
+            return 100
+        return self.done * 100 // self.total if self.total else 0

@@ -5,6 +5,7 @@ portfolio (set-based: a handful of queries whatever its size, `legal.watch` on t
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -19,12 +20,14 @@ from arrears.batch import io
 from arrears.cases.models import Case
 from arrears.cases.selectors import visible_cases
 from arrears.core.errors import NotFound
+from arrears.core.masking import mask_name
 from arrears.core.money import format_fen
 from arrears.legal import lifecycle, periods, viability, watch
 from arrears.legal.models import (
     Acknowledgement,
     AssetFinding,
     Deadline,
+    LitigationBatch,
     Matter,
     ReferralCriteria,
     StageRecord,
@@ -426,3 +429,190 @@ def viability_check(case: Case, as_of: dt.date, loan_ids: list[str] | None = Non
     """The viability check of a case (or a matter, with its investigation's assets) at `as_of`, side by side
     (`legal.viability.assess`)."""
     return viability.assess(viability_facts(case, as_of, loan_ids, matter), rulebook())
+
+
+# --- complaints and batch litigation -----------------------------------------------------------------------------
+
+# the stages a complaint is drafted in: those a matter may be filed from (`lifecycle`: assigned, investigating,
+# drafting)
+COMPLAINT_STAGES = frozenset(s.source for s in lifecycle.STEPS if s.target == lifecycle.FILED)
+EXHIBIT_KINDS = (LEGAL_DOCUMENT, "demand.delivered")  # with every `document.*` kind (`documents.category_of`)
+CHUNK = 5000  # ids per IN (…) list: a batch of N matters reads in ⌈N / CHUNK⌉ × a fixed number of queries
+
+
+def _chunks(values: list[Any]) -> list[list[Any]]:
+    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)] or [[]]
+
+
+def complaint_inputs(matters: Any, filing_date: dt.date) -> list[Any]:
+    """What the complaints of `matters` (matters or their ids, in the order given) need, as
+    `legal.complaints.MatterInputs`, read set-based: the matters with their cases and borrowers, their loans, the
+    loans' statuses, schedule due dates, guarantees, delivered demands, assignments and the payments after them,
+    recourse payments, the cases' exhibits in the evidence log and the creditors' profiles — about ten queries
+    whatever the number of matters (per `CHUNK` of them). `filing_date` bounds the demands read."""
+    from arrears.audit.models import EvidenceRecord
+    from arrears.contact.models import CreditorProfile
+    from arrears.delinquency.models import LoanStatus
+    from arrears.legal.complaints import Demand, MatterInputs
+    from arrears.portfolio.models import Payment, ScheduleInstallment
+
+    ids = [m if isinstance(m, int) else m.pk for m in matters]
+    found: dict[int, Matter] = {}
+    for chunk in _chunks(ids):
+        found |= {
+            m.pk: m for m in Matter.objects.filter(pk__in=chunk).select_related("case", "case__borrower")
+        }
+    rows = [found[i] for i in dict.fromkeys(ids) if i in found]
+    loan_ids = list(dict.fromkeys(str(loan) for m in rows for loan in m.loan_ids))
+    case_ids = list({m.case_id for m in rows})
+    loans: dict[str, Loan] = {}
+    statuses: dict[str, Any] = {}
+    dues: dict[str, list[dt.date]] = {}
+    guarantees: dict[str, list[Guarantee]] = {}
+    for chunk in _chunks(loan_ids):
+        loans |= {loan.loan_id: loan for loan in Loan.objects.filter(loan_id__in=chunk)}
+        statuses |= {s.loan_id: s for s in LoanStatus.objects.filter(loan_id__in=chunk)}
+        for loan_id, due in ScheduleInstallment.objects.filter(loan_id__in=chunk).values_list(
+            "loan_id", "due_date"
+        ):
+            dues.setdefault(loan_id, []).append(due)
+        for g in Guarantee.objects.filter(loan_id__in=chunk).order_by("guarantee_id"):
+            guarantees.setdefault(g.loan_id, []).append(g)
+    delivered = demands(loan_ids).filter(pl.col("on") <= filing_date) if loan_ids else None
+    by_loan_demands: dict[str, list[Demand]] = {}
+    for loan_id, on, party in delivered.iter_rows() if delivered is not None else ():
+        by_loan_demands.setdefault(loan_id, []).append(Demand(on, party, loan_id))
+    typed = {t: [loan for m in rows if m.case_type == t for loan in m.loan_ids] for t in CaseType.values}
+    assignments: dict[str, list[Assignment]] = {}
+    payments: dict[str, list[tuple[str, str, dt.date, int, dict[str, Any]]]] = {}
+    recourse: dict[str, list[RecoursePayment]] = {}
+    for chunk in _chunks(typed[CaseType.ASSIGNED]) if typed[CaseType.ASSIGNED] else ():
+        for a in Assignment.objects.filter(loan_id__in=chunk):
+            assignments.setdefault(a.loan_id, []).append(a)
+        paid = list(Payment.objects.filter(loan_id__in=chunk).values_list(
+            "payment_id", "loan_id", "paid_on", "amount", "reverses_id", "extra"))  # fmt: skip
+        reversed_ = {r[4] for r in paid if r[4]}
+        for pid, loan_id, on, amount, reverses, extra in paid:
+            if not reverses and pid not in reversed_:
+                payments.setdefault(loan_id, []).append((pid, loan_id, on, amount, extra or {}))
+    for chunk in _chunks(typed[CaseType.GUARANTEE_RECOURSE]) if typed[CaseType.GUARANTEE_RECOURSE] else ():
+        for r in RecoursePayment.objects.filter(loan_id__in=chunk, paid_on__lte=filing_date):
+            recourse.setdefault(r.loan_id, []).append(r)
+    records: dict[int, list[Any]] = {}
+    for chunk in _chunks(case_ids):
+        exhibits = (
+            EvidenceRecord.objects.filter(case_id__in=chunk)
+            .filter(Q(kind__in=EXHIBIT_KINDS) | Q(kind__startswith="document."))
+            .only("seq", "kind", "at", "payload", "content_sha256", "files", "hash", "case_id")
+            .order_by("seq")
+        )
+        for record in exhibits:
+            records.setdefault(record.case_id, []).append(record)  # type: ignore[arg-type]
+    names = {loan.lender for loan in loans.values()}
+    names |= {a.assignee for rows_ in assignments.values() for a in rows_}
+    names |= {r.guarantor for rows_ in recourse.values() for r in rows_}
+    profiles = (
+        {p.lender: p for p in CreditorProfile.objects.filter(lender__in=sorted(names))} if names else {}
+    )
+    result = []
+    for m in rows:
+        mine = [str(loan) for loan in m.loan_ids]
+        result.append(MatterInputs(
+            matter=m, loans=[loans[x] for x in mine if x in loans],
+            statuses={x: statuses[x] for x in mine if x in statuses}, dues={x: dues.get(x, []) for x in mine},
+            guarantees=[g for x in mine for g in guarantees.get(x, [])],
+            demands=[d for x in mine for d in by_loan_demands.get(x, [])],
+            assignments=[a for x in mine for a in assignments.get(x, [])],
+            payments=[p for x in mine for p in payments.get(x, [])],
+            recourse=[r for x in mine for r in recourse.get(x, [])],
+            records=records.get(m.case_id, []), profiles=profiles,
+        ))  # fmt: skip
+    return result
+
+
+def matters_for_batch(user: User | AnonymousUser | None, *, stage: str | None = None, min_dpd: int | None = None,
+                      lender: str | None = None, firm_id: int | None = None, case_type: str | None = None,
+                      min_claim: int | None = None) -> QuerySet[Matter]:  # fmt: skip
+    """The matters a batch may be made of (issue 8 §6, "select many cases by filter"): of those the user sees, in a
+    stage a complaint is drafted in (`COMPLAINT_STAGES`, or the one `stage` of them), filtered by the case's days past
+    due (at least `min_dpd`), the lender, the law firm, the case type and the amount claimed (at least `min_claim`,
+    fen). Oldest first."""
+    matters = visible_matters(user).filter(stage__in=sorted(COMPLAINT_STAGES))
+    if stage:
+        matters = matters.filter(stage=stage)
+    if min_dpd is not None:
+        matters = matters.filter(case__max_dpd__gte=min_dpd)
+    if lender:
+        matters = matters.filter(case__lender=lender)
+    if firm_id is not None:
+        matters = matters.filter(firm_id=firm_id)
+    if case_type:
+        matters = matters.filter(case_type=case_type)
+    if min_claim is not None:
+        matters = matters.filter(claim_amount__gte=min_claim)
+    return matters.order_by("pk")
+
+
+def visible_batches(user: User | AnonymousUser | None) -> QuerySet[LitigationBatch]:
+    """Litigation batches a user sees: every one for the command line and for in-house staff who see every
+    portfolio; anyone else (an outside firm's lawyer, a collector) only the batches they made."""
+    batches = LitigationBatch.objects.select_related("created_by")
+    if user is None:
+        return batches
+    if not isinstance(user, User) or not user.is_authenticated:
+        return batches.none()
+    if user.agency_id is None and can(user, VIEW_ALL_PORTFOLIOS):
+        return batches
+    return batches.filter(created_by=user)
+
+
+def get_batch(user: User | AnonymousUser | None, batch_id: int) -> LitigationBatch:
+    """The batch, or NotFound when it does not exist or the user may not see it."""
+    batch = visible_batches(user).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound(f"batch {batch_id} not found", batch_id=batch_id)
+    return batch
+
+
+def batch_zip_path(batch: LitigationBatch) -> Path:
+    """Where the batch's zip is (the evidence blob store, content-addressed). NotFound until it is written, or when
+    the file is gone."""
+    from arrears.audit.chain import blob_path
+
+    if not batch.zip_sha256:
+        raise NotFound(f"batch {batch.pk} has no zip yet", batch_id=batch.pk)
+    path = blob_path(batch.zip_sha256)
+    if not path.exists():
+        raise NotFound(f"the zip of batch {batch.pk} is missing from the blob store", batch_id=batch.pk)
+    return path
+
+
+def batch_matters(batch: LitigationBatch, *, full_pii: bool = False) -> list[dict[str, Any]]:
+    """The batch's tracking list, in the batch's order: per matter its case, borrower (name masked unless
+    `full_pii`: `portfolio.selectors.shows_full_pii(user)`, PIPL minimum necessary), stage, court, case number, the
+    amount claimed (fen: the complaint's when drafted) and the next open deadline. Two queries."""
+    ids = [int(i) for i in batch.matter_ids]
+    matters = {m.pk: m for m in Matter.objects.filter(pk__in=ids).select_related("case", "case__borrower")}
+    nearest: dict[int, Deadline] = {}
+    open_ = Deadline.objects.filter(matter_id__in=ids, status=Deadline.Status.OPEN).order_by("due_on", "pk")
+    for row in open_:
+        nearest.setdefault(row.matter_id, row)
+    rows = []
+    for pk in ids:
+        matter = matters.get(pk)
+        if matter is None:
+            continue
+        borrower = matter.case.borrower
+        deadline = nearest.get(pk)
+        complaint = matter.complaint or {}
+        rows.append({
+            "matter": matter, "matter_id": pk, "case_id": matter.case_id, "borrower_id": borrower.borrower_id,
+            "borrower": borrower.name if full_pii else mask_name(borrower.name), "stage": matter.stage,
+            "stage_label": lifecycle.STAGE_LABELS.get(matter.stage, matter.stage),
+            "court": matter.court or complaint.get("court", ""), "case_number": matter.case_number,
+            "claim_amount": int(complaint.get("amount", matter.claim_amount)),
+            "evidence_complete": complaint.get("evidence_complete"),
+            "next_deadline": deadline.due_on if deadline else None,
+            "next_deadline_kind": deadline.kind if deadline else "",
+        })  # fmt: skip
+    return rows

@@ -7,18 +7,25 @@ is always passed in (or is the case's), never read from the clock."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import polars as pl
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arrears.accounts.models import Agency, User
 from arrears.accounts.roles import MANAGE_CASES, MANAGE_LEGAL, WORK_CASES, WORK_LEGAL, can
 from arrears.accounts.selectors import visible_loans
 from arrears.audit import services as audit
+from arrears.audit.chain import evidence_root, jsonable
 from arrears.audit.models import EvidenceRecord
 from arrears.cases import lifecycle as case_lifecycle
 from arrears.cases import services as cases
@@ -27,12 +34,13 @@ from arrears.cases.selectors import visible_cases
 from arrears.core.errors import Conflict, DomainError, PermissionDenied
 from arrears.core.money import display_fen
 from arrears.legal import calculators as calc
-from arrears.legal import lifecycle, periods, selectors
+from arrears.legal import complaints, documents, lifecycle, periods, selectors
 from arrears.legal.models import (
     Acknowledgement,
     AssetFinding,
     Deadline,
     LimitationAlert,
+    LitigationBatch,
     Matter,
     ReferralCriteria,
     StageRecord,
@@ -649,3 +657,287 @@ def alert_limitation(as_of: dt.date) -> dict[str, int]:
     return {"limitation_alerts": given.filter(pl.col("kind") == "limitation").height,
             "guarantee_alerts": given.filter(pl.col("kind") == "guarantee").height,
             "alerts_without_case": targets.height - given.height}  # fmt: skip
+
+
+# --- complaints and batch litigation (issue 8 §§4, 6) ------------------------------------------------------------
+
+BATCH = "LitigationBatch"
+COMPLAINT_FILE = "起诉状.docx"
+EVIDENCE_LIST_FILE = "证据清单.docx"
+PROGRESS_EVERY_S = 0.5  # the progress bar's `done` is written at most this often …
+PROGRESS_STEP = 0.01  # … and once at least this share more is done (and at the end)
+log = logging.getLogger(__name__)
+
+
+def complaint_package(matter: Matter, filing_date: dt.date) -> documents.ComplaintPackage:
+    """The complaint package (起诉状 and 证据清单) of one matter as of `filing_date`, gathered from the database in a
+    fixed number of queries (`selectors.complaint_inputs`) and built by `legal.complaints.build` (the claims within
+    the court-recoverable cap as of the filing date — 法发〔2017〕22号 art. 2, 法释〔2020〕17号 arts. 25, 28 —, the
+    exhibits, the court under 民事诉讼法 arts. 24, 35). Reads only."""
+    return complaint_packages([matter], filing_date)[0]
+
+
+def complaint_packages(
+    matters: Iterable[Matter | int], filing_date: dt.date
+) -> list[documents.ComplaintPackage]:
+    """The complaint packages of many matters (in the order given), read with a constant number of queries whatever
+    their number (bulk reads keyed by matter, loan and case: `selectors.complaint_inputs`). Raises
+    `complaints.ComplaintError` naming the first matter whose complaint cannot be made."""
+    book = selectors.rulebook()
+    return [
+        complaints.build(inputs, filing_date, rules=book)
+        for inputs in selectors.complaint_inputs(matters, filing_date)
+    ]
+
+
+def _may_draft(actor: User | None) -> None:
+    if actor is not None and not can(actor, WORK_LEGAL):
+        raise PermissionDenied(_("You may not draft complaints."))
+
+
+@transaction.atomic
+def generate_documents(matter: Matter, *, actor: User, filing_date: dt.date) -> list[EvidenceRecord]:
+    """Draft the matter's complaint and evidence list as of `filing_date` (issue 8 §4): both rendered from the
+    editable Word templates (`documents.render_complaint`, `render_evidence_list`) and kept in the evidence log with
+    `add_document` (hashed, on the matter's timeline; document types "complaint" and "evidence_list", which are never
+    exhibits themselves); the claim as drafted is kept on the matter (`Matter.complaint`, and `claim_amount` becomes
+    its amount in dispute). Only while a complaint makes sense (`selectors.COMPLAINT_STAGES`)."""
+    _may_draft(actor)
+    matter = _visible(actor, matter)
+    if matter.stage not in selectors.COMPLAINT_STAGES:
+        raise DomainError(_("A complaint is drafted once a lawyer has the matter and before it is filed (now %(stage)s).")
+                          % {"stage": matter.stage})  # fmt: skip
+    package = complaint_package(matter, filing_date)
+    amount = display_fen(package.claims.amount)
+    complaint = add_document(
+        matter, actor=actor, name=COMPLAINT_FILE, data=documents.render_complaint(package), document="complaint",
+        summary=_("Complaint as of %(day)s: %(amount)s claimed") % {"day": filing_date.isoformat(), "amount": amount},
+    )  # fmt: skip
+    evidence = add_document(
+        matter, actor=actor, name=EVIDENCE_LIST_FILE, data=documents.render_evidence_list(package),
+        document="evidence_list",
+        summary=_("Evidence list as of %(day)s: %(count)s exhibits")
+        % {"day": filing_date.isoformat(), "count": len(package.evidence.exhibits)},
+    )  # fmt: skip
+    before = {"claim_amount": matter.claim_amount, "complaint": matter.complaint or None}
+    matter.complaint = complaints.snapshot(package, documents=[complaint.pk, evidence.pk])
+    matter.claim_amount = package.claims.amount
+    matter.save(update_fields=["complaint", "claim_amount"])
+    _audit(matter, "complaint", actor, before=before,
+           after={"claim_amount": matter.claim_amount, "filing_date": filing_date.isoformat(),
+                  "evidence": [complaint.seq, evidence.seq], "warnings": len(package.warnings)})  # fmt: skip
+    return [complaint, evidence]
+
+
+def _listed(pairs: list[tuple[int, str]], limit: int = 20) -> str:
+    shown = ", ".join(f"{pk} ({why})" for pk, why in pairs[:limit])
+    more = len(pairs) - limit
+    return shown + (_(" and %(count)s more") % {"count": more} if more > 0 else "")
+
+
+@transaction.atomic
+def start_packages(matters: Iterable[Matter | int], *, actor: User | None, filing_date: dt.date,
+                   criteria: dict[str, Any] | None = None) -> LitigationBatch:  # fmt: skip
+    """Queue a litigation batch (issue 8 §6) of `matters` (objects or ids) for complaints as of `filing_date`:
+    every matter must be visible to the actor (None: the command line), in a stage a complaint is drafted in
+    (`selectors.COMPLAINT_STAGES`: assigned, investigating, drafting — those that may be filed) and have a status
+    from the daily close no later than the filing date (the amounts are as of it). Refused as a whole, naming every
+    matter refused and why, with nothing created. `criteria`: the filter used, kept with the batch. Run it with
+    `run_packages` (or `run_packages_in_background`)."""
+    from arrears.delinquency.models import LoanStatus
+
+    _may_draft(actor)
+    ids = list(dict.fromkeys(m if isinstance(m, int) else m.pk for m in matters))
+    if not ids:
+        raise DomainError(_("Choose at least one matter."))
+    seen = dict(selectors.visible_matters(actor).filter(pk__in=ids).values_list("pk", "stage"))
+    loans = dict(Matter.objects.filter(pk__in=list(seen)).values_list("pk", "loan_ids"))
+    dated = dict(LoanStatus.objects.filter(loan_id__in={str(x) for v in loans.values() for x in v})
+                 .values_list("loan_id", "as_of"))  # fmt: skip
+    refused: list[tuple[int, str]] = []
+    for pk in ids:
+        stage = seen.get(pk)
+        if stage is None:
+            refused.append((pk, _("not found")))
+        elif stage not in selectors.COMPLAINT_STAGES:
+            refused.append((pk, str(lifecycle.STAGE_LABELS.get(stage, stage))))
+        elif not any(str(x) in dated for x in loans.get(pk, [])):
+            refused.append((pk, _("no status from the daily close")))
+        elif (latest := max(dated[str(x)] for x in loans[pk] if str(x) in dated)) > filing_date:
+            refused.append(
+                (pk, _("amounts as of %(day)s, after the filing date") % {"day": latest.isoformat()})
+            )
+    if refused:
+        raise DomainError(
+            _("%(count)s of the matters cannot be put in a batch (a complaint is drafted for matters with a lawyer, "
+              "before filing): %(list)s.") % {"count": len(refused), "list": _listed(refused)},
+            refused=[pk for pk, _why in refused],
+        )  # fmt: skip
+    batch = LitigationBatch.objects.create(
+        created_by=actor, criteria=jsonable(dict(criteria or {}), "criteria"), matter_ids=ids, filing_date=filing_date, total=len(ids),
+    )  # fmt: skip
+    audit.record("legal.batch", BATCH, batch.pk, actor=actor, actor_label="" if actor else "cli",
+                 after={"status": batch.status, "matters": len(ids), "filing_date": filing_date.isoformat(),
+                        "criteria": batch.criteria})  # fmt: skip
+    return batch
+
+
+class _Progress:
+    """`package_zip`'s progress callback: writes `done` at most every `PROGRESS_EVERY_S` and `PROGRESS_STEP` of the
+    total (and at the end), each write committed on its own so a page polling the batch sees it move."""
+
+    def __init__(self, batch_id: int, total: int, echo: Callable[[int, int], None] | None) -> None:
+        self.batch_id, self.total, self.echo = batch_id, total, echo
+        self.step = max(1, int(total * PROGRESS_STEP))
+        self.last_done, self.last_at = 0, time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or (done - self.last_done >= self.step and now - self.last_at >= PROGRESS_EVERY_S):
+            LitigationBatch.objects.filter(pk=self.batch_id).update(done=done)
+            self.last_done, self.last_at = done, now
+            if self.echo is not None:
+                self.echo(done, total)
+
+
+def run_packages(batch_id: int, *, echo: Callable[[int, int], None] | None = None) -> LitigationBatch:
+    """Generate a queued batch (idempotent: a batch already running or done is returned as it is; a failed one is
+    run again): the matters' complaint packages (`complaint_packages`, as of the batch's filing date), written into
+    one zip (`documents.package_zip`: a folder per matter with 起诉状.docx, 证据清单.docx and manifest.json, and
+    index.csv) with the progress in `done`, stored in the evidence blob store (`audit.services.store_blob`); each
+    matter keeps the claim as drafted (`Matter.complaint`, `claim_amount`); status done and audited. On any error:
+    failed, with the error. Not one transaction: progress is committed as it goes (`echo(done, total)` is told
+    too, e.g. the command line's stderr)."""
+    claimed = LitigationBatch.objects.filter(
+        pk=batch_id, status__in=[LitigationBatch.Status.QUEUED, LitigationBatch.Status.FAILED]
+    ).update(status=LitigationBatch.Status.RUNNING, done=0, error="", finished_at=None)
+    batch = LitigationBatch.objects.get(pk=batch_id)
+    if not claimed:
+        return batch
+    try:
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        inputs = selectors.complaint_inputs(batch.matter_ids, batch.filing_date)
+        missing = sorted(set(map(int, batch.matter_ids)) - {i.matter.pk for i in inputs})
+        if missing:
+            raise DomainError(
+                _("These matters no longer exist: %(ids)s.") % {"ids": ", ".join(map(str, missing))}
+            )
+        book = selectors.rulebook()
+        timings["gather_s"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        packages = [complaints.build(i, batch.filing_date, rules=book) for i in inputs]
+        timings["build_s"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        root = evidence_root()
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=root, prefix=".batch-") as tmp:
+            path = Path(tmp) / f"batch-{batch.pk}.zip"
+            result = documents.package_zip(packages, path, progress=_Progress(batch.pk, len(packages), echo))
+            size = path.stat().st_size
+            sha = audit.store_blob(path)
+        timings["zip_s"] = time.perf_counter() - clock
+        summary = {
+            "packages": result["packages"],
+            "evidence_incomplete": len(result["evidence_incomplete"]),
+            "warnings": sum(len(p.warnings) for p in packages),
+            "with_warnings": sum(1 for p in packages if p.warnings),
+            "claim_amount": sum(p.claims.amount for p in packages),
+            "timings": {k: round(v, 3) for k, v in timings.items()},
+        }
+        with transaction.atomic():
+            drafted = []
+            for package, item in zip(packages, inputs, strict=True):
+                matter = item.matter
+                matter.complaint = complaints.snapshot(package, batch=batch.pk)
+                matter.claim_amount = package.claims.amount
+                drafted.append(matter)
+            Matter.objects.bulk_update(drafted, ["complaint", "claim_amount"], batch_size=500)
+            LitigationBatch.objects.filter(pk=batch.pk).update(
+                status=LitigationBatch.Status.DONE, done=len(packages), zip_sha256=sha, zip_size=size,
+                summary=summary, finished_at=timezone.now(),
+            )  # fmt: skip
+            audit.record("legal.batch", BATCH, batch.pk, actor=batch.created_by, actor_label="legal",
+                         before={"status": LitigationBatch.Status.RUNNING},
+                         after={"status": LitigationBatch.Status.DONE, "zip_sha256": sha, **summary})  # fmt: skip
+            audit.record_many("legal.complaint", MATTER, (
+                (str(m.pk), None, {"batch": batch.pk, "claim_amount": m.claim_amount,
+                                   "filing_date": batch.filing_date.isoformat()}) for m in drafted
+            ), actor=batch.created_by, actor_label="legal")  # fmt: skip
+    except Exception as exc:  # any failure is the batch's, recorded for the person who started it
+        log.exception("litigation batch %s failed", batch_id)
+        message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        LitigationBatch.objects.filter(pk=batch_id).update(
+            status=LitigationBatch.Status.FAILED, error=message[:4000], finished_at=timezone.now()
+        )
+        audit.record("legal.batch", BATCH, batch_id, actor_label="legal",
+                     after={"status": LitigationBatch.Status.FAILED, "error": message[:500]})  # fmt: skip
+    batch.refresh_from_db()
+    return batch
+
+
+def run_packages_in_background(batch_id: int) -> None:
+    """Run the batch in a daemon thread of this process once the current transaction commits (so the thread sees
+    the batch), closing the thread's database connection at the end. A process that dies meanwhile leaves the batch
+    running: start it again with `run_packages` after marking it failed (the task backend will take this over)."""
+
+    def work() -> None:
+        try:
+            run_packages(batch_id)
+        finally:
+            connection.close()
+
+    transaction.on_commit(lambda: threading.Thread(target=work, name=f"litigation-batch-{batch_id}",
+                                                   daemon=True).start())  # fmt: skip
+
+
+@transaction.atomic
+def file_batch(batch: LitigationBatch, *, actor: User, on: dt.date, court: str = "") -> int:
+    """File every matter of a generated batch (issue 8 §6): each moves to filed through `advance` (a StageRecord,
+    the audit, 民事诉讼法 art. 123: the complaint is submitted to the court), in one transaction, with `court` or the
+    matter's own court or the court its complaint names. Refused as a whole, naming every matter that cannot be
+    filed (not visible, in another stage, no court). Returns how many were filed."""
+    if not can(actor, WORK_LEGAL):
+        raise PermissionDenied(_("You may not record the steps of legal matters."))
+    batch = LitigationBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != LitigationBatch.Status.DONE:
+        raise DomainError(_("Only a generated batch can be filed (this one is %(status)s).")
+                          % {"status": batch.get_status_display()})  # fmt: skip
+    if (batch.summary or {}).get("filed"):
+        raise Conflict(_("This batch was already filed."))
+    if on < batch.filing_date:
+        raise DomainError(_("The complaints are drafted as of %(day)s: file them on or after it.")
+                          % {"day": batch.filing_date.isoformat()})  # fmt: skip
+    ids = [int(i) for i in batch.matter_ids]
+    matters = {m.pk: m for m in selectors.visible_matters(actor).filter(pk__in=ids)}
+    refused: list[tuple[int, str]] = []
+    courts: dict[int, str] = {}
+    for pk in ids:
+        matter = matters.get(pk)
+        if matter is None:
+            refused.append((pk, _("not found")))
+            continue
+        if lifecycle.find(matter.stage, lifecycle.FILED) is None:
+            refused.append((pk, str(lifecycle.STAGE_LABELS.get(matter.stage, matter.stage))))
+            continue
+        if on < matter.stage_since:
+            refused.append((pk, _("last step on %(day)s") % {"day": matter.stage_since.isoformat()}))
+            continue
+        courts[pk] = court.strip() or matter.court or str((matter.complaint or {}).get("court") or "")
+        if not courts[pk]:
+            refused.append((pk, _("no court")))
+    if refused:
+        raise DomainError(_("%(count)s of the batch's matters cannot be filed: %(list)s. Nothing was filed.")
+                          % {"count": len(refused), "list": _listed(refused)},
+                          refused=[pk for pk, _why in refused])  # fmt: skip
+    for pk in ids:
+        advance(matters[pk], lifecycle.FILED, actor=actor, on=on, court=courts[pk],
+                reason=_("filed with litigation batch %(batch)s") % {"batch": batch.pk})  # fmt: skip
+    batch.summary = {
+        **(batch.summary or {}),
+        "filed": {"on": on.isoformat(), "count": len(ids), "by": actor.pk},
+    }
+    batch.save(update_fields=["summary"])
+    audit.record("legal.batch", BATCH, batch.pk, actor=actor,
+                 after={"filed": len(ids), "on": on.isoformat()})  # fmt: skip
+    return len(ids)

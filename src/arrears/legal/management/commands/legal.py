@@ -7,19 +7,27 @@
   follow-ups at T-30/T-7/T-1 (`legal.services.remind_deadlines`, which the close also runs), and the limitation
   watch's follow-ups (`alert_limitation`). Idempotent: run it daily (cron) or again the same day.
 - `arrears legal matters [--stage STAGE] [--json]`: the matters, newest first.
+- `arrears legal packages --filing-date D --out FILE.zip [--stage S] [--lender L] [--min-dpd N] [--case-type T]
+  [--by USER] [--json]`: batch litigation (issue 8 §6) — the complaint packages (起诉状, 证据清单, manifest) of every
+  matter the filter selects (those with a lawyer, not yet filed: `selectors.matters_for_batch`) as one zip, through
+  a `LitigationBatch` (`services.start_packages` + `run_packages`); progress on stderr. `--by`: the user it is done
+  as (their visibility applies); without it, the operator sees every matter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 from django.core.management.base import CommandParser
 
-from arrears.core.commands import ArrearsCommand
+from arrears.core.commands import ArrearsCommand, user_named
 from arrears.core.dates import parse_iso_date
 from arrears.core.errors import DomainError
+from arrears.core.money import format_fen
 from arrears.legal import lifecycle, selectors, services
 
 
@@ -27,7 +35,7 @@ def _date(text: str) -> dt.date:
     try:
         return parse_iso_date(text)
     except ValueError:
-        raise DomainError(f"--as-of takes a date (YYYY-MM-DD), not {text!r}") from None
+        raise DomainError(f"a date is YYYY-MM-DD, not {text!r}") from None
 
 
 def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -38,7 +46,8 @@ def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
 class Command(ArrearsCommand):
     help = (
         "The litigation pipeline: `watch --as-of D [--within DAYS] [--expired]` (limitation and guarantee periods "
-        "expiring), `remind --as-of D` (deadline reminders, missed deadlines, limitation follow-ups), `matters`."
+        "expiring), `remind --as-of D` (deadline reminders, missed deadlines, limitation follow-ups), `matters`, "
+        "`packages --filing-date D --out FILE.zip` (batch complaint packages)."
     )
     json_option = False
 
@@ -56,6 +65,19 @@ class Command(ArrearsCommand):
         matters = sub.add_parser("matters", help="list the matters")
         matters.add_argument("--stage", choices=lifecycle.STAGES)
         matters.add_argument("--json", action="store_true")
+        packages = sub.add_parser(
+            "packages", help="complaint packages of many matters as one zip (batch litigation)"
+        )
+        packages.add_argument("--stage", choices=sorted(selectors.COMPLAINT_STAGES))
+        packages.add_argument("--lender", help="the cases' lender, as on the loans")
+        packages.add_argument("--min-dpd", type=int, help="at least this many days past due")
+        packages.add_argument("--case-type", choices=["own", "assigned", "guarantee_recourse"])
+        packages.add_argument(
+            "--filing-date", required=True, type=_date, help="the complaints' date (YYYY-MM-DD)"
+        )
+        packages.add_argument("--out", required=True, type=Path, help="where to write the zip")
+        packages.add_argument("--by", help="the user doing it (their visibility applies)")
+        packages.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, options["action"])(options)
@@ -100,3 +122,40 @@ class Command(ArrearsCommand):
             for m in rows
         )
         self.emit(options, {"matters": rows, "count": len(rows)}, text or "no matters")
+
+    def packages(self, options: dict[str, Any]) -> None:
+        user = user_named(options["by"])
+        criteria = {
+            k: options[k] for k in ("stage", "lender", "min_dpd", "case_type") if options[k] is not None
+        }
+        matters = selectors.matters_for_batch(user, **criteria)
+        ids = list(matters.values_list("pk", flat=True))
+        if not ids:
+            raise DomainError("no matter matches (matters with a lawyer, not yet filed)")
+        out: Path = options["out"]
+        if out.parent and not out.parent.exists():
+            raise DomainError(f"no such directory: {out.parent}")
+        filing_date = options["filing_date"]
+        batch = services.start_packages(ids, actor=user, filing_date=filing_date, criteria=criteria)
+        self.stderr.write(f"batch {batch.pk}: {batch.total} matters, complaints as of {filing_date}")
+
+        def echo(done: int, total: int) -> None:
+            self.stderr.write(f"  {done}/{total} ({done * 100 // total} %)")
+
+        batch = services.run_packages(batch.pk, echo=echo)
+        if batch.status != batch.Status.DONE:
+            raise DomainError(f"batch {batch.pk} failed: {batch.error}")
+        shutil.copyfile(selectors.batch_zip_path(batch), out)
+        summary = batch.summary
+        payload = {
+            "batch": batch.pk, "out": str(out), "filing_date": filing_date.isoformat(), "criteria": criteria,
+            "packages": summary["packages"], "evidence_incomplete": summary["evidence_incomplete"],
+            "warnings": summary["warnings"], "claim_amount": format_fen(summary["claim_amount"]),
+            "zip_sha256": batch.zip_sha256, "zip_size": batch.zip_size, "timings": summary.get("timings", {}),
+        }  # fmt: skip
+        text = (
+            f"{payload['packages']} complaint packages → {out} ({batch.zip_size / 1024:,.0f} KiB, sha256 "
+            f"{batch.zip_sha256[:12]}…); claimed {payload['claim_amount']} yuan in all; required evidence missing in "
+            f"{payload['evidence_incomplete']}, {payload['warnings']} warnings (see index.csv and each manifest.json)"
+        )
+        self.emit(options, payload, text)
