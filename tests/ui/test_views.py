@@ -78,13 +78,18 @@ def test_home_shows_summary_of_visible_portfolio(
     assert "12,000.00" in html  # A银行's principal only; B银行's 3,000.00 is not visible
     assert "15,000.00" not in html
     assert "赵敏" in html and "A银行" in html
-    for item in ("工作台", "案件", "贷款", "法务", "报表", "设置"):
+    for item in ("工作台", "案件", "贷款", "协商", "报表", "设置"):
         assert item in html
+    assert 'href="/legal/"' not in html  # the legal workspace is for the legal roles
+    legal = UserFactory(username="lawyer", role="legal")
+    client.force_login(legal)
+    html = client.get("/").content.decode()
+    assert html.count('href="/legal/"') == 2  # the nav and the shortcut
 
 
 def test_coming_soon_pages_name_their_issue(client: Any, collector: Any) -> None:
     client.force_login(collector)
-    assert "法务诉讼版本" in client.get("/legal/").content.decode()
+    assert client.get("/legal/").status_code == 403  # built (issue 8): for the legal roles only
     assert client.get("/cases/").status_code == 200  # built: the queue
     assert client.get("/reports/").status_code == 200
 

@@ -648,6 +648,9 @@ def _render_case(
     from arrears.contact.views import case_panel  # the contact app builds on the cases app, not the reverse
 
     context.update(case_panel(request, case, full_pii=full_pii))
+    from arrears.negotiation.views import case_panel as negotiation_panel
+
+    context.update(negotiation_panel(request, case, full_pii=full_pii))
     context.update(bound or {})
     return render(request, "cases/case_detail.html", context, status=status)
 

@@ -24,9 +24,15 @@ NAV_ITEMS = [
     NavItem("cases", _("Cases"), "/cases/"),  # 案件
     NavItem("portfolio:loan_list", _("Loans"), "/portfolio/"),  # 贷款
     NavItem(
+        "negotiation",
+        _("Negotiation"),
+        "/negotiation/",
+        (roles.WORK_CASES, roles.MANAGE_CASES, roles.VIEW_AUDIT),
+    ),  # 协商
+    NavItem(
         "compliance", _("Compliance"), "/compliance/", (roles.MANAGE_COMPLIANCE, roles.VIEW_AUDIT)
     ),  # 合规
-    NavItem("legal", _("Legal"), "/legal/"),  # 法务
+    NavItem("legal", _("Legal"), "/legal/", (roles.WORK_LEGAL, roles.MANAGE_LEGAL)),  # 法务
     NavItem("reports", _("Reports"), "/reports/"),  # 报表
     NavItem("settings", _("Settings"), "/settings/"),  # 设置
 ]
@@ -42,6 +48,9 @@ TEMPLATE_CAPABILITIES = (
     roles.MANAGE_STRATEGY,
     roles.MANAGE_COMPLIANCE,
     roles.EXPORT_EVIDENCE,
+    roles.WORK_CASES,
+    roles.MANAGE_CASES,
+    roles.WORK_LEGAL,
 )
 
 

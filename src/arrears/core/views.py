@@ -13,14 +13,6 @@ from arrears.portfolio import selectors as portfolio_selectors
 
 # Which issue brings each area that is not built yet; the placeholder page says so.
 COMING_AREAS = {
-    "legal": {
-        "title": _("Legal"),
-        "issue": _("The legal proceedings issue"),
-        "summary": _(
-            "Referrals to legal, asset investigations, lawsuits and court fees, statutory deadlines, "
-            "enforcement and the Word documents courts accept."
-        ),
-    },
     "reports": {
         "title": _("Reports"),
         "issue": _("The reports and dashboards issue"),
