@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NegotiationPolicy(models.Model):
@@ -156,7 +157,7 @@ class Concession(models.Model):
         REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", _("Cancelled")
         REVERSED = "reversed", _("Reversed")
-        BROKEN = "broken", _("Broken")
+        BROKEN = "broken", pgettext_lazy("settlement", "Broken")
 
     kind = models.CharField(
         _("kind"), max_length=12, choices=Kind.choices, default=Kind.WAIVER, db_index=True
@@ -283,7 +284,7 @@ class RepaymentPlan(models.Model):
         APPROVED = "approved", _("Approved, to be signed")
         ACTIVE = "active", _("Active")
         COMPLETED = "completed", _("Completed")
-        BROKEN = "broken", _("Broken")
+        BROKEN = "broken", pgettext_lazy("plan", "Broken")
         REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", _("Cancelled")
 
