@@ -25,9 +25,7 @@ from tests.factories import (
     LoanFactory,
     PaymentFactory,
     ScheduleInstallmentFactory,
-    TeamFactory,
     UserFactory,
-    loan_with_details,
 )
 
 AS_OF = dt.date(2026, 4, 15)
@@ -38,22 +36,6 @@ SIGNED = b"%PDF-1.4 signed plan agreement"
 def english() -> Any:
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def world(db: Any) -> dict[str, Any]:
-    team = TeamFactory(name="一组", lenders=[])
-    people = {
-        "collector": UserFactory(username="c1", team=team),
-        "lead": UserFactory(username="lead", role="team_lead", team=team),
-        "manager": UserFactory(username="m1", role="manager"),
-    }
-    loan_with_details(loan_id="L001")
-    runner.close([AS_OF])
-    case = Case.objects.get()
-    Case.objects.filter(pk=case.pk).update(assigned_to=people["collector"])
-    case.refresh_from_db()
-    return people | {"case": case, "status": LoanStatus.objects.get(loan_id="L001")}
 
 
 def propose(world: dict[str, Any], **terms: Any) -> RepaymentPlan:

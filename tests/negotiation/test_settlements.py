@@ -16,7 +16,7 @@ from arrears.core.errors import DomainError
 from arrears.delinquency.models import LoanStatus
 from arrears.negotiation import services
 from arrears.negotiation.models import Adjustment, Concession, Promise
-from tests.factories import PaymentFactory, TeamFactory, UserFactory, loan_with_details
+from tests.factories import PaymentFactory
 
 AS_OF = dt.date(2026, 4, 15)
 
@@ -28,19 +28,11 @@ def english() -> Any:
 
 
 @pytest.fixture
-def world(db: Any) -> dict[str, Any]:
-    team = TeamFactory(name="一组", lenders=[])
-    people = {
-        "collector": UserFactory(username="c1", team=team),
-        "lead": UserFactory(username="lead", role="team_lead", team=team),
-        "manager": UserFactory(username="m1", role="manager"),
-    }
-    loan_with_details(loan_id="L001")
-    runner.close([AS_OF])
-    case = Case.objects.get()
-    Case.objects.filter(pk=case.pk).update(assigned_to=people["collector"], status=lifecycle.NEGOTIATING)
-    case.refresh_from_db()
-    return people | {"case": case, "status": LoanStatus.objects.get(loan_id="L001")}
+def world(world: dict[str, Any]) -> dict[str, Any]:
+    """The shared world (conftest), its case negotiating."""
+    Case.objects.filter(pk=world["case"].pk).update(status=lifecycle.NEGOTIATING)
+    world["case"].refresh_from_db()
+    return world
 
 
 def owed(status: LoanStatus) -> int:

@@ -479,38 +479,35 @@ def _case_url(concession: Concession) -> str:
     return reverse("case_detail", args=[concession.case_id]) + "#case-negotiation"
 
 
-@login_required
-@require_POST
-def cancel(request: HttpRequest, concession_id: int) -> HttpResponse:
+def _with_reason(request: HttpRequest, concession_id: int, act: Any, missing: str, done: str) -> HttpResponse:
+    """A decision that needs a reason (withdraw, reverse): `act(concession, actor=, reason=)`, its refusal or
+    `done` in the messages, back to where it was made."""
     concession = get_concession(request.user, concession_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give a reason for withdrawing the request."))
+        messages.error(request, missing)
     else:
         try:
-            services.cancel(concession, actor=_user(request), reason=form.cleaned_data["reason"])
+            act(concession, actor=_user(request), reason=form.cleaned_data["reason"])
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("Request #%(id)s withdrawn.") % {"id": concession.pk})
+            messages.success(request, done % {"id": concession.pk})
     return redirect(_back(request, _case_url(concession)))
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, concession_id: int) -> HttpResponse:
+    return _with_reason(request, concession_id, services.cancel, _("Give a reason for withdrawing the request."),
+                        _("Request #%(id)s withdrawn."))  # fmt: skip
 
 
 @login_required
 @require_POST
 def reverse_waiver(request: HttpRequest, concession_id: int) -> HttpResponse:
-    concession = get_concession(request.user, concession_id)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give a reason for the reversal."))
-    else:
-        try:
-            services.reverse_waiver(concession, actor=_user(request), reason=form.cleaned_data["reason"])
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Waiver #%(id)s reversed.") % {"id": concession.pk})
-    return redirect(_back(request, _case_url(concession)))
+    return _with_reason(request, concession_id, services.reverse_waiver, _("Give a reason for the reversal."),
+                        _("Waiver #%(id)s reversed."))  # fmt: skip
 
 
 @login_required
