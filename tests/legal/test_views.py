@@ -314,6 +314,10 @@ def test_documents_are_kept_and_downloaded_only_by_who_may_see_the_matter(
     assert link is not None
     download = client.get(link.group(1))
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 contract"
+    from arrears.audit.models import AuditEvent
+
+    read = AuditEvent.objects.get(action="legal.document_read")  # court papers name the parties in full
+    assert read.object_id == str(a.pk) and read.after["file"] == "借款合同.pdf"
     client.force_login(two_matters["other_lawyer"])
     assert client.get(link.group(1)).status_code == 404
 

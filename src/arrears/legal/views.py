@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET, require_POST
 from arrears.accounts.models import Agency, User
 from arrears.accounts.roles import MANAGE_CASES, MANAGE_LEGAL, VIEW_ALL_PORTFOLIOS, WORK_LEGAL, can
 from arrears.accounts.selectors import visible_loans
+from arrears.audit import services as audit
 from arrears.audit.models import EvidenceRecord
 from arrears.cases import selectors as case_selectors
 from arrears.cases.models import Case
@@ -865,6 +866,9 @@ def document(request: HttpRequest, matter_id: int, record_id: int, index: int) -
         handle = blob_path(str(entry["sha256"])).open("rb")
     except (FileNotFoundError, ValueError, KeyError):
         raise NotFound(f"the file of document {record_id} is missing") from None
+    # court papers name the parties in full (ID numbers): every read is audited
+    audit.record("legal.document_read", "Matter", matter.pk, actor=user,
+                 after={"evidence": record.seq, "file": entry.get("name"), "sha256": entry.get("sha256")})  # fmt: skip
     return FileResponse(
         handle, as_attachment=True, filename=str(entry.get("name") or f"document-{record_id}")
     )
