@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 from docx import Document
 from docxtpl import DocxTemplate
 
@@ -212,7 +213,8 @@ def test_assigned_debt_plaintiff_is_the_assignee() -> None:
 
 def test_assigned_debt_without_notice_is_flagged() -> None:
     assignment = d.AssignmentFacts(BANK.name, AMC.name, D(2026, 3, 1), None)
-    package = own_package(case_type="assigned", plaintiff=AMC, assignment=assignment)
+    with translation.override("en"):  # the operator's warnings are in the reader's language
+        package = own_package(case_type="assigned", plaintiff=AMC, assignment=assignment)
     assert any("art. 546" in w for w in package.warnings)
     missing = {m.category: m.required for m in package.evidence.missing}
     assert missing["assignment_notice"] is True and missing["assignment_agreement"] is True

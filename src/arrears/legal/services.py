@@ -109,7 +109,7 @@ def refer(case: Case, *, actor: User, as_of: dt.date | None = None, reason: str 
         raise PermissionDenied(_("You may not refer cases for litigation."))
     if not visible_cases(actor).filter(pk=case.pk).exists():
         raise PermissionDenied(_("You may not refer this case."))
-    case = Case.objects.select_for_update().select_related("borrower", "path").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("borrower", "path").get(pk=case.pk)
     as_of = as_of or case.as_of
     if not case.is_open:
         raise DomainError(_("This case is closed."))

@@ -367,7 +367,9 @@ def sign_settlement(concession: Concession, *, signed_copy: bytes, filename: str
     or auditor checks), linked from the settlement. Only an approved settlement, once."""
     if not can(actor, WORK_CASES):
         raise PermissionDenied(_("You may not work cases."))
-    concession = Concession.objects.select_for_update().select_related("case").get(pk=concession.pk)
+    concession = (
+        Concession.objects.select_for_update(of=("self",)).select_related("case").get(pk=concession.pk)
+    )
     if concession.kind != Concession.Kind.SETTLEMENT or concession.status != Concession.Status.APPROVED:
         raise DomainError(_("Only an approved settlement waiting for its money can be signed."))
     if concession.signed_copy_id is not None:
