@@ -321,6 +321,21 @@ def test_a_failed_batch_records_the_error(who: dict[str, Any]) -> None:
     assert batch.status == "failed" and f"Matter {matter.pk}" in batch.error and not batch.zip_sha256
 
 
+def test_a_batch_left_running_by_a_dead_process_is_taken_over_after_ten_minutes(who: dict[str, Any]) -> None:
+    from django.utils import timezone
+
+    (case,) = loans(1)
+    batch = services.start_packages([matter_at(case, who)], actor=who["legal"], filing_date=FILING)
+    alive = timezone.now() - dt.timedelta(minutes=9)
+    LitigationBatch.objects.filter(pk=batch.pk).update(status="running", heartbeat_at=alive)
+    left = services.run_packages(batch.pk)  # someone else is still at it: left alone
+    assert (left.status, left.done, left.stalled) == ("running", 0, False)
+    LitigationBatch.objects.filter(pk=batch.pk).update(heartbeat_at=alive - dt.timedelta(minutes=2))
+    assert LitigationBatch.objects.get(pk=batch.pk).stalled
+    taken = services.run_packages(batch.pk)
+    assert (taken.status, taken.done, taken.total) == ("done", 1, 1) and taken.zip_sha256
+
+
 def test_complaint_packages_read_in_a_constant_number_of_queries(who: dict[str, Any]) -> None:
     matters = [matter_at(c, who) for c in loans(6)]
     counts = []

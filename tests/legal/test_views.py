@@ -417,7 +417,23 @@ def test_a_batch_from_filter_to_zip_progress_and_filing(
     assert (batch.total, batch.matter_ids, batch.status) == (1, [b.pk], "queued")  # runs after commit
     html = client.get(f"/legal/batches/{batch.pk}/progress/").content.decode()
     assert 'data-done="0" data-total="1"' in html and 'hx-trigger="every 1s"' in html
-    services.run_packages(batch.pk)
+    assert 'data-testid="batch-run"' not in html  # queued, not stalled: nothing to run again
+    # its process died: no sign of life for ten minutes → the page says so and offers to run it again
+    from django.utils import timezone
+
+    LitigationBatch.objects.filter(pk=batch.pk).update(
+        status="running", heartbeat_at=timezone.now() - dt.timedelta(minutes=11)
+    )
+    html = client.get(f"/legal/batches/{batch.pk}/progress/").content.decode()
+    assert (
+        'data-testid="batch-stalled"' in html and 'data-testid="batch-run"' in html and "every 1s" not in html
+    )
+    assert (
+        client.post(f"/legal/batches/{batch.pk}/run/").status_code == 302
+    )  # the thread starts after commit,
+    services.run_packages(
+        batch.pk
+    )  # which a test never reaches: run it here (it takes the stalled batch over)
     response = client.get(f"/legal/batches/{batch.pk}/progress/?from=running")
     html = response.content.decode()
     assert 'data-done="1" data-total="1"' in html and 'data-status="done"' in html and "every 1s" not in html

@@ -5,8 +5,11 @@ Written only by `legal.services`, which audit every change."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.legal import lifecycle
@@ -318,6 +321,7 @@ class LitigationBatch(models.Model):
     summary = models.JSONField(_("summary"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("litigation batch")
@@ -326,6 +330,16 @@ class LitigationBatch(models.Model):
 
     def __str__(self) -> str:
         return f"batch {self.pk}: {self.total} matters ({self.status})"
+
+    # a running batch that shows no sign of life for this long was left by a process that died: it may be taken over
+    STALE_AFTER = dt.timedelta(minutes=10)
+
+    @property
+    def stalled(self) -> bool:
+        """Running, but its worker has not written progress for `STALE_AFTER` (wall-clock: liveness, not business)."""
+        return self.status == self.Status.RUNNING and (
+            self.heartbeat_at is None or self.heartbeat_at < timezone.now() - self.STALE_AFTER
+        )
 
     @property
     def percent(self) -> int:

@@ -794,23 +794,29 @@ class _Progress:
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
         if done == total or (done - self.last_done >= self.step and now - self.last_at >= PROGRESS_EVERY_S):
-            LitigationBatch.objects.filter(pk=self.batch_id).update(done=done)
+            LitigationBatch.objects.filter(pk=self.batch_id).update(done=done, heartbeat_at=timezone.now())
             self.last_done, self.last_at = done, now
             if self.echo is not None:
                 self.echo(done, total)
 
 
 def run_packages(batch_id: int, *, echo: Callable[[int, int], None] | None = None) -> LitigationBatch:
-    """Generate a queued batch (idempotent: a batch already running or done is returned as it is; a failed one is
-    run again): the matters' complaint packages (`complaint_packages`, as of the batch's filing date), written into
+    """Generate a queued batch (idempotent: a batch already running or done is returned as it is; a failed one, or
+    one left running by a process that died — no progress for `LitigationBatch.STALE_AFTER` — is run again): the matters' complaint packages (`complaint_packages`, as of the batch's filing date), written into
     one zip (`documents.package_zip`: a folder per matter with 起诉状.docx, 证据清单.docx and manifest.json, and
     index.csv) with the progress in `done`, stored in the evidence blob store (`audit.services.store_blob`); each
     matter keeps the claim as drafted (`Matter.complaint`, `claim_amount`); status done and audited. On any error:
     failed, with the error. Not one transaction: progress is committed as it goes (`echo(done, total)` is told
     too, e.g. the command line's stderr)."""
-    claimed = LitigationBatch.objects.filter(
-        pk=batch_id, status__in=[LitigationBatch.Status.QUEUED, LitigationBatch.Status.FAILED]
-    ).update(status=LitigationBatch.Status.RUNNING, done=0, error="", finished_at=None)
+    now = timezone.now()
+    stale = Q(status=LitigationBatch.Status.RUNNING) & (
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - LitigationBatch.STALE_AFTER)
+    )
+    claimed = (
+        LitigationBatch.objects.filter(pk=batch_id)
+        .filter(Q(status__in=[LitigationBatch.Status.QUEUED, LitigationBatch.Status.FAILED]) | stale)
+        .update(status=LitigationBatch.Status.RUNNING, done=0, error="", finished_at=None, heartbeat_at=now)
+    )
     batch = LitigationBatch.objects.get(pk=batch_id)
     if not claimed:
         return batch
@@ -879,7 +885,7 @@ def run_packages(batch_id: int, *, echo: Callable[[int, int], None] | None = Non
 def run_packages_in_background(batch_id: int) -> None:
     """Run the batch in a daemon thread of this process once the current transaction commits (so the thread sees
     the batch), closing the thread's database connection at the end. A process that dies meanwhile leaves the batch
-    running: start it again with `run_packages` after marking it failed (the task backend will take this over)."""
+    running without a heartbeat: after `LitigationBatch.STALE_AFTER` it may be run again (the batch page offers it)."""
 
     def work() -> None:
         try:

@@ -29,5 +29,6 @@ urlpatterns = [
     path("batches/<int:batch_id>/", views.batch_detail, name="legal_batch"),
     path("batches/<int:batch_id>/progress/", views.batch_progress, name="legal_batch_progress"),
     path("batches/<int:batch_id>/zip/", views.batch_zip, name="legal_batch_zip"),
+    path("batches/<int:batch_id>/run/", views.batch_run, name="legal_batch_run"),
     path("batches/<int:batch_id>/file/", views.batch_file, name="legal_batch_file"),
 ]

@@ -1095,7 +1095,8 @@ def _batch_context(batch: LitigationBatch) -> dict[str, Any]:
         "batch": batch,
         "summary": summary,
         "filed": summary.get("filed"),
-        "running": batch.status in (LitigationBatch.Status.QUEUED, LitigationBatch.Status.RUNNING),
+        "running": batch.status in (LitigationBatch.Status.QUEUED, LitigationBatch.Status.RUNNING)
+        and not batch.stalled,
         "has_zip": bool(batch.zip_sha256),
     }
 
@@ -1131,6 +1132,22 @@ def batch_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
     if was_running and batch.status in (LitigationBatch.Status.DONE, LitigationBatch.Status.FAILED):
         response["HX-Refresh"] = "true"
     return response
+
+
+@login_required
+@require_POST
+def batch_run(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """Run a failed or stalled batch again (`services.run_packages` takes over only those)."""
+    user = legal_user(request)
+    batch = selectors.get_batch(user, batch_id)
+    if not can(user, WORK_LEGAL):
+        raise PermissionDenied(_("You may not record the steps of legal matters."))
+    if batch.status == LitigationBatch.Status.FAILED or batch.stalled:
+        services.run_packages_in_background(batch.pk)
+        messages.success(request, _("Batch #%(id)s is running again.") % {"id": batch.pk})
+    else:
+        messages.error(request, _("Only a failed or stalled batch can be run again."))
+    return redirect("legal_batch", batch_id=batch.pk)
 
 
 @login_required
