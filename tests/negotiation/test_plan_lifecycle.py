@@ -189,3 +189,15 @@ def test_a_borrowers_proposal_from_the_portal_waits_in_the_same_queue(world: dic
     services.decide(plan.concession, actor=world["lead"], approve=True)
     plan.refresh_from_db()
     assert plan.status == "approved"
+
+
+def test_a_plan_ends_with_its_loan_leaving_the_portfolio(world: dict[str, Any]) -> None:
+    from arrears.portfolio.models import Loan
+
+    plan = propose(world)
+    services.decide(plan.concession, actor=world["lead"], approve=True)
+    services.sign_plan(plan, signed_copy=SIGNED, filename="plan.pdf", actor=world["collector"])
+    Loan.objects.filter(pk="L001").update(status="closed")  # paid off elsewhere, as the lender's file says
+    close(AS_OF + dt.timedelta(days=1))
+    plan.refresh_from_db()
+    assert (plan.status, plan.ended_on) == ("completed", AS_OF + dt.timedelta(days=1))

@@ -733,18 +733,22 @@ def evaluate_plans(status: pl.DataFrame, as_of: dt.date) -> dict[str, int]:
     """The close watches every active plan against the day's status (set-based: one join): since signing
     settled everything overdue, a loan past due by more than the plan grace has missed a plan installment — the
     plan is broken and the case returns to contacting; a loan current on or after the plan's last due date has
-    paid it — completed. Either way the plan's soft contact hold is lifted."""
+    paid it — completed. A loan that left the active portfolio ends its plan too: closed (paid off) completes it,
+    written off breaks it. Either way the plan's soft contact hold is lifted."""
     active = list(RepaymentPlan.objects.filter(status=RepaymentPlan.Status.ACTIVE)
-                  .values_list("pk", "concession__loan_id", "schedule"))  # fmt: skip
+                  .values_list("pk", "concession__loan_id", "concession__loan__status", "schedule"))  # fmt: skip
     if not active:
         return {"plans_broken": 0, "plans_completed": 0}
     grace = policy(as_of).plan_grace_days
     plans_frame = pl.DataFrame(
-        [(pk, loan, dt.date.fromisoformat(rows[-1]["due_date"])) for pk, loan, rows in active],
-        schema={"plan_id": pl.Int64, "loan_id": pl.String, "last_due": pl.Date}, orient="row",
+        [(pk, loan, state, dt.date.fromisoformat(rows[-1]["due_date"])) for pk, loan, state, rows in active],
+        schema={"plan_id": pl.Int64, "loan_id": pl.String, "loan_status": pl.String, "last_due": pl.Date},
+        orient="row",
     )  # fmt: skip
-    judged = plans_frame.join(status.select("loan_id", "dpd"), on="loan_id").with_columns(
-        pl.when(pl.col("dpd") > grace).then(pl.lit("broken"))
+    judged = plans_frame.join(status.select("loan_id", "dpd"), on="loan_id", how="left").with_columns(
+        pl.when(pl.col("loan_status") == "closed").then(pl.lit("completed"))
+        .when(pl.col("loan_status") == "written_off").then(pl.lit("broken"))
+        .when(pl.col("dpd") > grace).then(pl.lit("broken"))
         .when((pl.col("dpd") == 0) & (pl.col("last_due") <= as_of)).then(pl.lit("completed"))
         .otherwise(None).alias("outcome")
     ).filter(pl.col("outcome").is_not_null())  # fmt: skip
