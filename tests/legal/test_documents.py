@@ -203,6 +203,8 @@ def test_assigned_debt_plaintiff_is_the_assignee() -> None:
     text = paragraphs(d.render_complaint(package))
     assert f"原告：{AMC.name}" in text
     assert "2026年3月10日将债权转让事宜通知被告" in text
+    assert package.jurisdiction.ground == "place_of_performance"  # the original creditor received the money
+    assert "原债权人所在地" in text and "原告所在地" not in text
     assert "1,000.00" in text
     names = [row[1] for row in table_rows(d.render_evidence_list(package))]
     assert "债权转让通知及送达凭证" in names[-1] and "债权转让协议" in names[-2]

@@ -1176,6 +1176,13 @@ JURISDICTION_TEXT = {
         "本案争议标的为给付货币，接收货币一方即原告所在地{court}为合同履行地（《最高人民法院关于适用〈中华人民共和国"
         "民事诉讼法〉的解释》第十八条），根据《中华人民共和国民事诉讼法》第二十四条的规定，贵院对本案依法享有管辖权。"
     ),
+    # an assigned debt: the place of performance stays the one of the original contract — the original creditor
+    # received the money (民诉解释 arts. 18, 33)
+    "place_of_performance_assigned": (
+        "本案系受让债权，争议标的为给付货币，原合同中接收货币一方即原债权人所在地{court}为合同履行地（《最高人民法院关于适用"
+        "〈中华人民共和国民事诉讼法〉的解释》第十八条、第三十三条），根据《中华人民共和国民事诉讼法》第二十四条的规定，"
+        "贵院对本案依法享有管辖权。"
+    ),
     "defendant_domicile": (
         "被告住所地位于{court}，根据《中华人民共和国民事诉讼法》第二十四条的规定，贵院对本案依法享有管辖权。"
     ),
@@ -1270,7 +1277,10 @@ def complaint_context(package: ComplaintPackage) -> dict[str, Any]:
             "interest": yuan(interest.amount) if interest else "",
         }
     venue = package.jurisdiction
-    jurisdiction_text = JURISDICTION_TEXT.get(venue.ground, "").format(court=venue.court)
+    ground = venue.ground
+    if ground == "place_of_performance" and package.case_type == "assigned":
+        ground = "place_of_performance_assigned"
+    jurisdiction_text = JURISDICTION_TEXT.get(ground, "").format(court=venue.court)
     return {
         "case_ref": package.case_ref,
         "case_type": package.case_type,
