@@ -143,8 +143,10 @@ def test_a_waiver_above_authority_waits_in_a_managers_queue(client: Any, world: 
 
     # a team lead may approve 20 % of interest: 10 yuan of the loan's overdue interest may be within or not;
     # the manager may approve it
+    assert 'data-testid="nav-badge"' not in mine  # the requester has nothing to decide
     client.force_login(world["manager"])
     queue = client.get("/negotiation/approvals/").content.decode()
+    assert re.search(r'data-testid="nav-badge"[^>]*>1<', queue)  # one request waits for a decision
     card = queue[queue.index(f'data-request="{request.pk}"') :]
     assert 'data-testid="approve"' in card and "10.00" in card and "lost his job in March" in card
     decided = client.post(
@@ -153,7 +155,8 @@ def test_a_waiver_above_authority_waits_in_a_managers_queue(client: Any, world: 
     assert decided.status_code == 200 and 'data-testid="decision-done"' in decided.content.decode()
     request.refresh_from_db()
     assert request.status == "posted"
-    assert f'data-request="{request.pk}"' not in client.get("/negotiation/approvals/").content.decode()
+    after = client.get("/negotiation/approvals/").content.decode()
+    assert f'data-request="{request.pk}"' not in after and 'data-testid="nav-badge"' not in after
 
 
 def test_a_waiver_within_authority_posts_at_once(client: Any, world: dict[str, Any]) -> None:

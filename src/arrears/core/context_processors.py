@@ -10,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from arrears.accounts import roles
+from arrears.accounts.models import User
 
 
 class NavItem(NamedTuple):
@@ -63,6 +64,17 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             continue
         url = reverse(item.url_name)
         active = path == url or (item.prefix is not None and path.startswith(item.prefix))
-        items.append({"url": url, "label": item.label, "active": active})
+        items.append({"url": url, "label": item.label, "active": active, "badge": _badge(item, user)})
     can = {cap: user is not None and roles.can(user, cap) for cap in TEMPLATE_CAPABILITIES}
     return {"nav_items": items, "can": can}
+
+
+def _badge(item: NavItem, user: object) -> int:
+    """A count beside a navigation item: requests waiting for a decision (negotiation), for those who decide."""
+    if item.url_name != "negotiation" or not isinstance(user, User) or user.agency_id is not None:
+        return 0
+    if not roles.can(user, roles.MANAGE_CASES):
+        return 0
+    from arrears.negotiation.selectors import pending_count
+
+    return pending_count(user)

@@ -328,3 +328,15 @@ def report_csv(data: dict[str, Any]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(report_rows(data))
     return buffer.getvalue()
+
+
+def pending_count(user: User) -> int:
+    """Requests waiting in the approval queue that `user` might decide: pending, on cases they may see, not their
+    own (the navigation's badge; one query)."""
+    from arrears.negotiation.models import Concession
+
+    return (
+        Concession.objects.filter(status=Concession.Status.PENDING, case__in=visible_cases(user).values("pk"))
+        .exclude(requested_by=user)
+        .count()
+    )
