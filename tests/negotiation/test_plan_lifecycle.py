@@ -115,12 +115,12 @@ def test_paying_every_installment_completes_the_plan(world: dict[str, Any]) -> N
     services.sign_plan(plan, signed_copy=SIGNED, filename="plan.pdf", actor=world["collector"])
     for row in plan.schedule:
         PaymentFactory(loan_id="L001", paid_on=dt.date.fromisoformat(row["due_date"]), amount=row["total"])
-    close(dt.date(2026, 6, 9))
-    plan.refresh_from_db()
-    assert plan.status == "active"  # the last installment is not due yet
     close(dt.date(2026, 6, 10))
     plan.refresh_from_db()
-    assert (plan.status, plan.ended_on) == ("completed", dt.date(2026, 6, 10))
+    assert plan.status == "active"  # on its due date an installment is not past due yet, paid or not
+    close(dt.date(2026, 6, 11))
+    plan.refresh_from_db()
+    assert (plan.status, plan.ended_on) == ("completed", dt.date(2026, 6, 11))
     assert LoanStatus.objects.get(loan_id="L001").outstanding_principal == 0
 
 
@@ -201,3 +201,40 @@ def test_a_plan_ends_with_its_loan_leaving_the_portfolio(world: dict[str, Any]) 
     close(AS_OF + dt.timedelta(days=1))
     plan.refresh_from_db()
     assert (plan.status, plan.ended_on) == ("completed", AS_OF + dt.timedelta(days=1))
+
+
+def test_the_last_installment_unpaid_on_its_date_does_not_complete_the_plan(world: dict[str, Any]) -> None:
+    plan = propose(world, installments=2)
+    services.decide(plan.concession, actor=world["lead"], approve=True)
+    services.sign_plan(plan, signed_copy=SIGNED, filename="plan.pdf", actor=world["collector"])
+    first = plan.schedule[0]
+    PaymentFactory(loan_id="L001", paid_on=dt.date.fromisoformat(first["due_date"]), amount=first["total"])
+    close(dt.date(2026, 6, 11))  # the second, due 06-10, unpaid
+    plan.refresh_from_db()
+    assert plan.status == "active"  # not completed: past due by one day, within the grace
+    close(dt.date(2026, 6, 16))
+    plan.refresh_from_db()
+    assert plan.status == "broken"
+
+
+def test_the_whole_outstanding_includes_the_installment_due_on_the_signing_day(db: Any) -> None:
+    collector, lead = UserFactory(username="c1"), UserFactory(username="lead", role="team_lead")
+    loan = LoanFactory(loan_id="L200", maturity_date=dt.date(2026, 7, 15), installments=4)
+    for n, due in enumerate(
+        [dt.date(2026, 3, 15), dt.date(2026, 4, 15), dt.date(2026, 5, 15), dt.date(2026, 6, 15)]
+    ):
+        ScheduleInstallmentFactory(loan=loan, installment_no=n + 1, due_date=due, principal_due=100_000,
+                                   interest_due=5_000)  # fmt: skip
+    runner.close([AS_OF])  # 04-15: the second installment falls due today, not overdue yet
+    case = Case.objects.get()
+    plan = services.propose_plan(case, "L200", installments=3, first_due=dt.date(2026, 5, 20), scope="whole",
+                                 actor=collector, note="x")  # fmt: skip
+    assert plan.components["future_principal"] == 300_000  # today's, May's and June's
+    services.decide(plan.concession, actor=lead, approve=True)
+    services.sign_plan(plan, signed_copy=SIGNED, filename="plan.pdf", actor=collector)
+    plan.refresh_from_db()
+    assert [s["no"] for s in plan.superseded] == [2, 3, 4]
+    status = LoanStatus.objects.get(loan_id="L200")
+    assert status.outstanding_principal == plan.amount  # nothing counted twice
+    close(dt.date(2026, 4, 20))
+    assert LoanStatus.objects.get(loan_id="L200").dpd == 0  # today's installment is in the plan, not overdue

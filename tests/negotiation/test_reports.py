@@ -272,7 +272,7 @@ def test_the_csv_export(april: dict[str, Any]) -> None:
 @pytest.fixture
 def plans(db: Any) -> dict[str, Any]:
     """Two plans signed 04-15: L001's breaks on 05-16 (05-10 missed, 5 days of grace), L002's is paid and
-    completes on 06-10."""
+    completes on 06-11 (the day after its last due date)."""
     collector, lead = UserFactory(username="c1"), UserFactory(username="lead", role="team_lead")
     for loan_id in ("L001", "L002"):
         loan_with_details(loan_id=loan_id)
@@ -291,11 +291,11 @@ def plans(db: Any) -> dict[str, Any]:
 def test_plans_started_active_completed_and_broken(plans: dict[str, Any]) -> None:
     manager = plans["manager"]
     close(day(5, 16))
-    close(day(6, 10))
+    close(day(6, 11))
     for plan in plans["plans"].values():
         plan.refresh_from_db()
     assert [(p.status, p.ended_on) for p in plans["plans"].values()] == [
-        ("broken", day(5, 16)), ("completed", day(6, 10)),
+        ("broken", day(5, 16)), ("completed", day(6, 11)),
     ]  # fmt: skip
     assert selectors.report(manager, *APRIL)["plans"] == {
         "started": 2, "active": 2, "completed": 0, "broken": 0, "completion_rate": None,

@@ -121,3 +121,7 @@ def test_the_signed_settlement_agreement_is_kept_in_the_evidence_log(world: dict
     assert verify_chain()["ok"]
     with pytest.raises(DomainError, match="already on file"):
         services.sign_settlement(settlement, signed_copy=b"again", filename="x.pdf", actor=world["collector"])
+    with pytest.raises(DomainError, match="borrower signed"):  # a signed settlement ends when paid or broken
+        services.cancel(settlement, actor=world["collector"], reason="changed my mind")
+    settlement.refresh_from_db()
+    assert settlement.status == "approved"

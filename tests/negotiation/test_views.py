@@ -262,6 +262,8 @@ def test_a_plan_proposed_approved_and_signed_becomes_active(client: Any, world: 
     assert client.post(f"/negotiation/cases/{case.pk}/plan/", plan_data()).status_code == 302
     plan = RepaymentPlan.objects.get()
     assert plan.status == "proposed" and plan.amount == overdue(world)
+    # nothing to sign before it is approved
+    assert client.get(f"/negotiation/requests/{plan.concession_id}/agreement.docx").status_code == 404
 
     client.force_login(world["lead"])
     queue = client.get("/negotiation/approvals/?kind=plan").content.decode()
@@ -286,6 +288,11 @@ def test_a_plan_proposed_approved_and_signed_becomes_active(client: Any, world: 
     assert 'data-testid="sign-form"' in page and 'data-testid="agreement-link"' in page
     agreement = client.get(f"/negotiation/requests/{plan.concession_id}/agreement.docx")
     assert agreement.status_code == 200 and agreement.content[:2] == b"PK"  # a Word file (zip)
+    from arrears.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(
+        action="case.agreement_read", object_id=str(case.pk)
+    ).exists()  # names in full
     assert agreement["Content-Disposition"].endswith('.docx"')
     from django.core.files.uploadedfile import SimpleUploadedFile
 

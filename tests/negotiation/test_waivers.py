@@ -113,3 +113,31 @@ def test_bad_requests_are_refused_and_change_nothing(world: dict[str, Any]) -> N
     with pytest.raises(DomainError, match="not part of this case"):
         services.request_waiver(case, "L999", {"penalty": 1}, actor=world["collector"], note="x")
     assert not Concession.objects.exists() and not Adjustment.objects.exists()
+
+
+def test_a_waiver_approved_after_the_debt_shrank_is_refused(world: dict[str, Any]) -> None:
+    """Two requests for the whole overdue interest: the second, approved after the first was posted, would cut into
+    principal — refused, nothing posted."""
+    case, status = world["case"], world["status"]
+    first = services.request_waiver(case, "L001", {"interest": status.overdue_interest}, actor=world["lead"],
+                                    note="a")  # fmt: skip
+    second = services.request_waiver(case, "L001", {"interest": status.overdue_interest}, actor=world["lead"],
+                                     note="b")  # fmt: skip
+    services.decide(first, actor=world["manager"], approve=True)
+    with pytest.raises(DomainError, match="no longer owes"):
+        services.decide(second, actor=world["manager"], approve=True)
+    second.refresh_from_db()
+    assert second.status == "pending" and not second.approvals.exists()
+    assert Adjustment.objects.count() == 1
+    after = LoanStatus.objects.get(loan_id="L001")
+    assert after.outstanding_principal == status.outstanding_principal
+
+
+def test_only_those_with_authority_or_managing_cases_may_reject(world: dict[str, Any]) -> None:
+    request = services.request_waiver(world["case"], "L001", {"principal": 1_000}, actor=world["manager"],
+                                      note="court mediation")  # fmt: skip
+    compliance = UserFactory(username="comp", role="compliance")
+    with pytest.raises(PermissionDenied, match="may not decide"):
+        services.decide(request, actor=compliance, approve=False, note="no")
+    request.refresh_from_db()
+    assert request.status == "pending"

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from arrears.core.dates import add_months
 from arrears.core.money import round_fen
 
@@ -41,15 +43,15 @@ def schedule(amount: int, installments: int, first_due: dt.date, *, annual_rate:
              down_payment: int = 0) -> list[Installment]:  # fmt: skip
     """The plan's installments for `amount` fen (see the module docstring for the rules)."""
     if amount <= 0:
-        raise PlanError("the amount must be positive")
+        raise PlanError(_("the amount must be positive"))
     if installments < 1:
-        raise PlanError("a plan needs at least one installment")
+        raise PlanError(_("a plan needs at least one installment"))
     if installments > 360:
-        raise PlanError("a plan cannot have more than 360 installments")
+        raise PlanError(_("a plan cannot have more than 360 installments"))
     if annual_rate < 0:
-        raise PlanError("the rate cannot be negative")
+        raise PlanError(_("the rate cannot be negative"))
     if down_payment < 0 or down_payment >= amount:
-        raise PlanError("the down payment must be at least zero and less than the amount")
+        raise PlanError(_("the down payment must be at least zero and less than the amount"))
     rows = [Installment(0, first_due, down_payment, 0)] if down_payment else []
     start = 1 if down_payment else 0
     balance = amount - down_payment

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from arrears.accounts.models import User
-from arrears.accounts.roles import WORK_CASES, can
+from arrears.accounts.roles import MANAGE_CASES, WORK_CASES, can
 from arrears.audit import services as audit
 from arrears.batch import io
 from arrears.batch.steps import promises as step
@@ -402,9 +402,13 @@ def decide(concession: Concession, *, actor: User, approve: bool, note: str = ""
         raise PermissionDenied(_("You cannot decide your own request."))
     if concession.approvals.filter(approver=actor).exists():
         raise DomainError(_("You have already decided this request."))
+    if actor.agency_id is not None:
+        raise PermissionDenied(_("Requests are decided in house."))
     allowed, approvers = authority_of(actor.role, concession)
     if approve and not allowed:
         raise PermissionDenied(_("This request is above your authority."))
+    if not approve and not (allowed or can(actor, MANAGE_CASES)):
+        raise PermissionDenied(_("You may not decide this request."))
     if not approve and not note.strip():
         raise DomainError(_("Say why the request is rejected."))
     Approval.objects.create(request=concession, approver=actor, approved=approve, note=note.strip())
@@ -450,6 +454,16 @@ def _post(concession: Concession, actor: User | None, *, kind: str, amounts: dic
     with the payments); `through`: the business date being closed, when the close posts it."""
     from arrears.delinquency.services import recompute_loans
 
+    if (
+        kind == Adjustment.Kind.WAIVER
+    ):  # what is owed may have shrunk since the request (payments, other waivers)
+        left = outstanding_of(concession.loan_id)
+        over = [c for c, amount in amounts.items() if amount > left[c]]
+        if over:
+            raise DomainError(
+                _("The loan no longer owes that much %(component)s (%(left)s yuan now): reject this request and "
+                  "ask again.") % {"component": COMPONENT_LABELS[over[0]], "left": display_fen(left[over[0]])}
+            )  # fmt: skip
     adjustment = Adjustment.objects.create(loan_id=concession.loan_id, posted_on=on, request=concession,
                                            kind=kind, **amounts)  # fmt: skip
     concession.status = Concession.Status.POSTED
@@ -465,13 +479,14 @@ def _post(concession: Concession, actor: User | None, *, kind: str, amounts: dic
 def cancel(concession: Concession, *, actor: User, reason: str) -> Concession:
     """Withdraw a request not yet posted or signed (the requester or a manager); a settlement's promise and a
     plan go with it."""
-    from arrears.accounts.roles import MANAGE_CASES
 
     concession = Concession.objects.select_for_update().get(pk=concession.pk)
     if concession.requested_by_id != actor.pk and not can(actor, MANAGE_CASES):
         raise PermissionDenied(_("Only the requester or a manager may withdraw this request."))
     if concession.status not in (Concession.Status.PENDING, Concession.Status.APPROVED):
         raise DomainError(_("Only a pending or approved request can be withdrawn."))
+    if concession.signed_copy_id is not None:
+        raise DomainError(_("The borrower signed this settlement: it ends when it is paid or broken."))
     if not reason.strip():
         raise DomainError(_("Give a reason for withdrawing the request."))
     concession.status = Concession.Status.CANCELLED
@@ -486,7 +501,6 @@ def cancel(concession: Concession, *, actor: User, reason: str) -> Concession:
 @transaction.atomic
 def reverse_waiver(concession: Concession, *, actor: User, reason: str) -> Concession:
     """Undo a posted waiver (a reversing adjustment, as payments are reversed); a manager's decision."""
-    from arrears.accounts.roles import MANAGE_CASES
     from arrears.delinquency.services import recompute_loans
 
     if not can(actor, MANAGE_CASES):
@@ -692,7 +706,9 @@ def sign_plan(plan: RepaymentPlan, *, signed_copy: bytes, filename: str, actor: 
                                   kind=Adjustment.Kind.RESTRUCTURE, **overdue)  # fmt: skip
     installments = ScheduleInstallment.objects.filter(loan_id=loan_id)
     if plan.scope == RepaymentPlan.Scope.WHOLE:
-        future = list(installments.filter(due_date__gt=signed_on))
+        # not yet overdue at the end of the signing day: also the installment due that day (its principal is in
+        # the plan's `future_principal`; its interest, not yet overdue, is replaced by the plan's)
+        future = list(installments.filter(due_date__gte=signed_on))
         plan.superseded = [
             {"no": i.installment_no, "due_date": i.due_date.isoformat(), "principal": i.principal_due,
              "interest": i.interest_due, "fee": i.fee_due}
@@ -733,7 +749,8 @@ def evaluate_plans(status: pl.DataFrame, as_of: dt.date) -> dict[str, int]:
     """The close watches every active plan against the day's status (set-based: one join): since signing
     settled everything overdue, a loan past due by more than the plan grace has missed a plan installment — the
     plan is broken and the case returns to contacting; a loan current on or after the plan's last due date has
-    paid it — completed. A loan that left the active portfolio ends its plan too: closed (paid off) completes it,
+    paid it — completed (the day after that date: an installment is past due only from the day after it falls
+    due, so on the date itself dpd 0 does not yet say it was paid). A loan that left the active portfolio ends its plan too: closed (paid off) completes it,
     written off breaks it. Either way the plan's soft contact hold is lifted."""
     active = list(RepaymentPlan.objects.filter(status=RepaymentPlan.Status.ACTIVE)
                   .values_list("pk", "concession__loan_id", "concession__loan__status", "schedule"))  # fmt: skip
@@ -749,7 +766,7 @@ def evaluate_plans(status: pl.DataFrame, as_of: dt.date) -> dict[str, int]:
         pl.when(pl.col("loan_status") == "closed").then(pl.lit("completed"))
         .when(pl.col("loan_status") == "written_off").then(pl.lit("broken"))
         .when(pl.col("dpd") > grace).then(pl.lit("broken"))
-        .when((pl.col("dpd") == 0) & (pl.col("last_due") <= as_of)).then(pl.lit("completed"))
+        .when((pl.col("dpd") == 0) & (pl.col("last_due") < as_of)).then(pl.lit("completed"))
         .otherwise(None).alias("outcome")
     ).filter(pl.col("outcome").is_not_null())  # fmt: skip
     for plan_id, outcome in judged.select("plan_id", "outcome").iter_rows():

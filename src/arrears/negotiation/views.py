@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from arrears.accounts.models import Role, User
 from arrears.accounts.roles import MANAGE_CASES, VIEW_AUDIT, WORK_CASES, can, can_any, require_any
+from arrears.audit import services as audit
 from arrears.cases import selectors as case_selectors
 from arrears.cases.models import Case
 from arrears.core.dates import local_today
@@ -218,12 +219,13 @@ def describe(
                 "may_approve": pending and not own and not decided and allowed,
                 "may_reject": pending and not own and not decided and (allowed or can(user, MANAGE_CASES)),
                 "decided_by_me": decided,
-                "may_cancel": c.status in OPEN_STATUSES and (own or can(user, MANAGE_CASES)),
+                "may_cancel": c.status in OPEN_STATUSES
+                and c.signed_copy_id is None
+                and (own or can(user, MANAGE_CASES)),
                 "may_reverse": c.kind == Concession.Kind.WAIVER
                 and c.status == Concession.Status.POSTED
                 and can(user, MANAGE_CASES),
-                "has_agreement": (c.kind == Concession.Kind.SETTLEMENT and c.status in ("approved", "posted"))
-                or (plan is not None and plan.status not in ("rejected", "cancelled")),
+                "has_agreement": c.kind != Concession.Kind.WAIVER and c.status in ("approved", "posted"),
                 "may_sign": plan is not None
                 and plan.status == RepaymentPlan.Status.APPROVED
                 and can(user, WORK_CASES),
@@ -513,10 +515,15 @@ def reverse_waiver(request: HttpRequest, concession_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def agreement(request: HttpRequest, concession_id: int) -> HttpResponse:
-    """The agreement to sign, as Word (`negotiation.documents`): a plan's or a settlement's."""
-    concession = get_concession(request.user, concession_id)
+    """The agreement to sign, as Word (`negotiation.documents`): a plan's or a settlement's, once approved. It names
+    the borrower in full (ID number, address), so it is for those who work cases in house and every read is
+    audited."""
+    user = _queue_user(request)
+    concession = get_concession(user, concession_id)
     from arrears.negotiation import documents  # after the lookup: what one may not see is a 404 first
 
+    if concession.status not in (Concession.Status.APPROVED, Concession.Status.POSTED):
+        raise NotFound(f"request {concession_id} has no agreement to sign")
     if concession.kind == Concession.Kind.PLAN:
         plan = RepaymentPlan.objects.select_related("concession__case", "concession__loan").get(
             concession=concession
@@ -526,6 +533,8 @@ def agreement(request: HttpRequest, concession_id: int) -> HttpResponse:
         data, name = documents.settlement_agreement(concession), f"settlement-{concession.pk}.docx"
     else:
         raise NotFound(f"request {concession_id} has no agreement")
+    audit.record("case.agreement_read", "Case", concession.case_id, actor=user,
+                 after={"request": concession.pk, "file": name})  # fmt: skip
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
@@ -681,7 +690,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
 def decide(request: HttpRequest, concession_id: int) -> HttpResponse:
     """Approve or reject. From the queue through HTMX the request's card comes back (its new state, or the
     refusal inside it, with the note kept); otherwise back to the page it came from."""
-    user = _user(request)
+    user = _queue_user(request)
     concession = get_concession(user, concession_id)
     form = DecisionForm(request.POST)
     error = ""
