@@ -209,3 +209,26 @@ def test_a_constant_number_of_queries(portfolio: dict[str, Any]) -> None:
         frame = selectors.limitation_frame(AS_OF)
         selectors.guarantee_frame(AS_OF)
     assert len(many) == len(few) and frame.height == 26
+
+
+def test_a_guarantee_due_before_the_guarantee_period_rule_is_not_assessed_not_a_crash(
+    portfolio: dict[str, Any],
+) -> None:
+    """The guarantee-period rule starts 2021-01-01: a guarantee of a loan last due 2020-06-01 has no known end —
+    left out of the watch and its alerts, while the rest of the portfolio is watched as before."""
+    old = owed("L8", D(2020, 6, 1))
+    GuaranteeFactory(guarantee_id="G8", loan=old, guarantee_type="joint")
+    l7 = LoanFactory._meta.model.objects.get(pk="L7")
+    GuaranteeFactory(guarantee_id="G9", loan=l7, guarantee_type="joint", period_end=D(2026, 2, 2))
+    rows = {r["guarantee_id"]: r for r in selectors.guarantee_frame(AS_OF).iter_rows(named=True)}
+    assert (rows["G8"]["ends_on"], rows["G8"]["days_left"]) == (None, None)
+    assert rows["G9"]["ends_on"] == D(2026, 2, 2)
+    assert selectors.guarantee_watch(AS_OF, 3650, include_expired=True)["guarantee_id"].to_list() == ["G9"]
+    Case.objects.create(borrower_id=old.borrower_id, lender="A银行", opened_on=AS_OF, stage_since=AS_OF,
+                        as_of=AS_OF, loan_ids=["L8", "L7"], assigned_to=portfolio["user"])  # fmt: skip
+    assert services.alert_limitation(AS_OF)["guarantee_alerts"] == 1
+    alerted = LimitationAlert.objects.filter(kind="guarantee").values_list("guarantee_id", flat=True)
+    assert list(alerted) == ["G9"]
+    out = io.StringIO()
+    call_command("legal", "remind", "--as-of", "2026-01-20", "--json", stdout=out)
+    assert json.loads(out.getvalue())

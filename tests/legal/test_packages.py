@@ -405,3 +405,20 @@ def test_a_batch_runs_in_the_background_and_closes_its_connection() -> None:
         time.sleep(0.1)
     assert (batch.status, batch.done, batch.total) == ("done", 1, 1), batch.error
     assert selectors.batch_zip_path(batch).exists()
+
+
+def test_a_guarantee_due_before_the_rule_table_begins_is_left_to_counsel() -> None:
+    """A guarantee period can only be computed from 2021-01-01 (民法典 art. 692, the rule table's first version):
+    an older one is not sued automatically and the complaint says why, instead of failing."""
+    from types import SimpleNamespace
+
+    from arrears.legal import complaints
+    from arrears.rules.statutory import SHIPPED
+
+    guarantee = SimpleNamespace(loan_id="L1", guarantee_type="joint", period_end=None, guarantor_name="李强",
+                                guarantor_id_number="", guarantor_phone="", extra={})  # fmt: skip
+    inputs = SimpleNamespace(demands=[], guarantees=[guarantee])
+    sued, warnings = complaints._guarantors(
+        inputs, SimpleNamespace(loan_id="L1"), D(2020, 6, 1), FILING, SHIPPED
+    )  # type: ignore[arg-type]
+    assert sued == [] and len(warnings) == 1 and "李强" in warnings[0]

@@ -143,3 +143,21 @@ def test_an_assigned_debt_is_sued_by_the_assignee(case: Case) -> None:
     assert selectors.parties(case, ["L001"])[0] == "东方资产"
     rows = {r["item"]: r["status"] for r in selectors.viability_check(case, D(2026, 7, 15))["evidence"]}
     assert rows["assignment_notice"] == "data"
+
+
+def test_periods_before_the_rules_first_version_are_not_assessed() -> None:
+    """Limitation's rule starts 2017-10-01, the guarantee period's 2021-01-01: earlier dates are shown as not
+    assessed, not a failure of the whole check."""
+    facts = viability.Facts(
+        as_of=D(2026, 6, 30), case_type="own",
+        loans=(loan(loan_id="L1", last_due=D(2016, 6, 1)), loan(loan_id="L2", last_due=D(2020, 6, 1))),
+        guarantees=(viability.GuaranteeFacts(guarantee_id="G2", loan_id="L2", guarantor="张三",
+                                             guarantee_type="joint", period_end=None, acted_on=None),),
+    )  # fmt: skip
+    check = viability.assess(facts)
+    l1, l2 = check["periods"]["limitation"]
+    assert (l1["expires_on"], l1["days_left"], l1["not_assessed"]) == (None, None, True)
+    assert l2["expires_on"] == "2023-06-01" and l2["expired"]  # the limitation rule was in force
+    (g2,) = check["periods"]["guarantees"]
+    assert (g2["ends_on"], g2["days_left"], g2["expired"], g2["not_assessed"]) == (None, None, False, True)
+    assert "guarantee_expired" not in check["flags"]

@@ -511,3 +511,84 @@ def test_the_api_starts_a_batch_and_reports_its_status(
     refused = client.post("/api/v1/legal/batches", {"filing_date": "2026-07-15", "matter_ids": [two_matters["a"].pk]},
                           content_type="application/json")  # fmt: skip
     assert refused.status_code == 400
+
+
+# --- review fixes ---------------------------------------------------------------------------------------------
+
+
+def test_a_loan_due_before_the_guarantee_period_rule_is_referred_and_watched(
+    client: Any, world: dict[str, Any]
+) -> None:
+    """L001's guarantee, its loan last due 2020-06-01 (before the guarantee-period rule, 2021-01-01): the referral
+    page shows it as not assessed, the referral goes through and the guarantee watch renders."""
+    from arrears.legal import selectors
+    from arrears.portfolio.models import Guarantee, ScheduleInstallment
+
+    assert Guarantee.objects.filter(loan_id="L001").exists()
+    ScheduleInstallment.objects.filter(loan_id="L001").update(due_date=D(2020, 6, 1))
+    case = world["cases"][0]
+    check = selectors.viability_check(case, AS_OF)
+    assert all(g["not_assessed"] and g["ends_on"] is None for g in check["periods"]["guarantees"])
+    client.force_login(world["manager"])
+    html = page(client, world["manager"], f"/legal/refer/{case.pk}/")
+    assert html.count('data-testid="not-assessed"') == Guarantee.objects.filter(loan_id="L001").count()
+    response = client.post(f"/legal/refer/{case.pk}/", {"loans": ["L001"], "reason": "160 天逾期，失联"})
+    assert response.status_code == 302 and Matter.objects.get().stage == "referred"
+    page(client, world["legal"], "/legal/watch/?kind=guarantee&within=3650&expired=1")
+    page(client, world["legal"], "/legal/referrals/")
+
+
+def test_a_batch_shows_and_zips_only_what_the_firm_still_sees_and_audits_each_download(
+    client: Any, two_matters: dict[str, Any], tmp_path: Any, settings: Any
+) -> None:
+    from arrears.audit.models import AuditEvent
+    from arrears.legal.models import LitigationBatch
+
+    settings.EVIDENCE_ROOT = str(tmp_path)
+    lawyer = two_matters["firm_lawyer"]
+    b = services.assign(two_matters["b"], actor=two_matters["legal"], lawyer=lawyer, firm=two_matters["firm"])
+    batch = services.start_packages([b.pk], actor=lawyer, filing_date=AS_OF)
+    services.run_packages(batch.pk)
+    client.force_login(lawyer)
+    html = client.get(f"/legal/batches/{batch.pk}/").content.decode()
+    assert f'data-matter="{b.pk}"' in html
+    zipped = client.get(f"/legal/batches/{batch.pk}/zip/")
+    assert zipped.status_code == 200 and b"".join(zipped.streaming_content)[:2] == b"PK"
+    read = AuditEvent.objects.get(action="legal.batch_zip_read")
+    assert (read.object_type, read.object_id, read.actor_id) == ("LitigationBatch", str(batch.pk), lawyer.pk)
+    assert read.after["matters"] == [b.pk]
+    # the matter goes to another firm: the firm's lawyer no longer sees it in the list, nor gets the zip
+    Matter.objects.filter(pk=b.pk).update(firm=two_matters["other_lawyer"].agency, lawyer=None)
+    response = client.get(f"/legal/batches/{batch.pk}/")
+    assert response.status_code == 200 and f'data-matter="{b.pk}"' not in response.content.decode()
+    assert b.case.borrower.name not in response.content.decode()
+    assert client.get(f"/legal/batches/{batch.pk}/zip/").status_code == 404
+    assert AuditEvent.objects.filter(action="legal.batch_zip_read").count() == 1
+    # back with the firm, but the firm is no longer active: no zip either
+    Matter.objects.filter(pk=b.pk).update(firm=two_matters["firm"], lawyer=lawyer)
+    assert client.get(f"/legal/batches/{batch.pk}/zip/").status_code == 200
+    Agency.objects.filter(pk=two_matters["firm"].pk).update(active=False)
+    assert client.get(f"/legal/batches/{batch.pk}/zip/").status_code == 404
+    # in-house, who sees every matter, still gets it
+    LitigationBatch.objects.filter(pk=batch.pk).update(created_by=two_matters["manager"])
+    client.force_login(two_matters["manager"])
+    assert client.get(f"/legal/batches/{batch.pk}/zip/").status_code == 200
+
+
+def test_an_invalid_referral_decision_decides_nothing_and_says_why(
+    client: Any, world: dict[str, Any]
+) -> None:
+    from django.contrib.messages import get_messages
+
+    matter = services.refer(world["cases"][0], actor=world["manager"], reason="160 days past due, no contact")
+    client.force_login(world["legal"])
+    for decision in ("approve", "return"):
+        for back in ("", "/legal/referrals/"):
+            response = client.post(
+                f"/legal/matters/{matter.pk}/decide/",
+                {"decision": decision, "note": "x" * 1001, "next": back},
+            )
+            assert response.status_code == 400
+            assert 'class="field-error"' in response.content.decode()
+            assert not [m for m in get_messages(response.wsgi_request) if "Referral of matter" in str(m)]
+            assert Matter.objects.get(pk=matter.pk).stage == "referred"

@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _
 
 from arrears.legal import calculators as calc
 from arrears.legal import documents
-from arrears.rules.statutory import SHIPPED, Rulebook
+from arrears.rules.statutory import SHIPPED, Rulebook, RuleNotFound
 
 COMPANY_WORDS = ("公司", "银行", "分行", "支行", "中心", "合作社", "事务所", "集团", "信用社", "基金")
 BRANCH_WORDS = ("分行", "支行", "分公司", "中心", "营业部")  # signed by the person in charge (负责人)
@@ -278,7 +278,16 @@ def _guarantors(
         if g.loan_id != loan.loan_id:
             continue
         kind = g.guarantee_type if g.guarantee_type in calc.GUARANTEE_TYPES else "unstated"
-        period = calc.guarantee_period(last_due, agreed_until=g.period_end, guarantee_type=kind, rules=rules)
+        try:
+            period = calc.guarantee_period(
+                last_due, agreed_until=g.period_end, guarantee_type=kind, rules=rules
+            )
+        except RuleNotFound:  # due before the guarantee rule's first version: counsel decides by hand
+            warnings.append(
+                _("Guarantor %(name)s is not sued: no guarantee-period rule is in force for %(day)s; decide by "
+                  "hand.") % {"name": g.guarantor_name, "day": last_due}
+            )  # fmt: skip
+            continue
         preserved = kind == "joint" and any(d <= period.ends_on for d in demanded)
         if period.ends_on < filing_date and not preserved:
             warnings.append(

@@ -587,12 +587,22 @@ def batch_zip_path(batch: LitigationBatch) -> Path:
     return path
 
 
-def batch_matters(batch: LitigationBatch, *, full_pii: bool = False) -> list[dict[str, Any]]:
-    """The batch's tracking list, in the batch's order: per matter its case, borrower (name masked unless
-    `full_pii`: `portfolio.selectors.shows_full_pii(user)`, PIPL minimum necessary), stage, court, case number, the
-    amount claimed (fen: the complaint's when drafted) and the next open deadline. Two queries."""
+def batch_fully_visible(user: User | AnonymousUser | None, batch: LitigationBatch) -> bool:
+    """Whether the user still sees every matter of the batch (`visible_matters`): a matter given to another firm
+    since, or a firm no longer active, takes the batch's zip (full ID numbers of every party) away from them."""
+    ids = {int(i) for i in batch.matter_ids}
+    return visible_matters(user).filter(pk__in=ids).count() == len(ids)
+
+
+def batch_matters(batch: LitigationBatch, *, full_pii: bool = False,
+                  user: User | AnonymousUser | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The batch's tracking list, in the batch's order: per matter (of those `user` sees, `visible_matters`; `None`:
+    the command line, every one) its case, borrower (name masked unless `full_pii`:
+    `portfolio.selectors.shows_full_pii(user)`, PIPL minimum necessary), stage, court, case number, the amount
+    claimed (fen: the complaint's when drafted) and the next open deadline. Two queries."""
     ids = [int(i) for i in batch.matter_ids]
-    matters = {m.pk: m for m in Matter.objects.filter(pk__in=ids).select_related("case", "case__borrower")}
+    matters = {m.pk: m for m in visible_matters(user).filter(pk__in=ids)}
+    ids = [pk for pk in ids if pk in matters]
     nearest: dict[int, Deadline] = {}
     open_ = Deadline.objects.filter(matter_id__in=ids, status=Deadline.Status.OPEN).order_by("due_on", "pk")
     for row in open_:

@@ -30,7 +30,7 @@ from typing import Any
 
 from arrears.core.money import round_fen
 from arrears.legal import calculators as calc
-from arrears.rules.statutory import SHIPPED, Rulebook, SmallClaimsThreshold
+from arrears.rules.statutory import SHIPPED, Rulebook, RuleNotFound, SmallClaimsThreshold
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,12 @@ def costs(amount: int, facts: Facts, rules: Rulebook = SHIPPED) -> dict[str, Any
     }
 
 
+NOT_ASSESSED = "not assessed (no rule in force for that date)"
+
+
 def periods(facts: Facts, rules: Rulebook = SHIPPED) -> dict[str, Any]:
-    """Each loan's limitation period after its interruptions and each guarantee's period, with the days left."""
+    """Each loan's limitation period after its interruptions and each guarantee's period, with the days left. A
+    period starting before its rule's first version in the table is not assessed (`not_assessed`, no dates)."""
     limitation: list[dict[str, Any]] = []
     for loan in facts.loans:
         if loan.last_due is None:
@@ -180,7 +184,12 @@ def periods(facts: Facts, rules: Rulebook = SHIPPED) -> dict[str, Any]:
                                "note": "no due date on file"})  # fmt: skip
             continue
         dates = [d for d, _what in loan.interruptions if d <= facts.as_of]
-        result = calc.limitation(loan.last_due, dates, rules=rules)
+        try:
+            result = calc.limitation(loan.last_due, dates, rules=rules)
+        except RuleNotFound:  # due before the rule table's first version: not assessed
+            limitation.append({"loan_id": loan.loan_id, "last_due": loan.last_due.isoformat(), "expires_on": None,
+                               "days_left": None, "not_assessed": True, "note": NOT_ASSESSED})  # fmt: skip
+            continue
         what = {d.isoformat(): w for d, w in loan.interruptions}
         limitation.append({
             "loan_id": loan.loan_id,
@@ -200,8 +209,15 @@ def periods(facts: Facts, rules: Rulebook = SHIPPED) -> dict[str, Any]:
         due = last_due.get(g.loan_id)
         if due is None:
             continue
-        period = calc.guarantee_period(due, agreed_until=g.period_end, guarantee_type=g.guarantee_type,
-                                       acted_on=g.acted_on, rules=rules)  # fmt: skip
+        try:
+            period = calc.guarantee_period(due, agreed_until=g.period_end, guarantee_type=g.guarantee_type,
+                                           acted_on=g.acted_on, rules=rules)  # fmt: skip
+        except RuleNotFound:  # due before the rule table's first version: not assessed
+            guarantees.append({"guarantee_id": g.guarantee_id, "loan_id": g.loan_id, "guarantor": g.guarantor,
+                               "ends_on": None, "days_left": None, "expired": False, "preserved": None,
+                               "to_preserve": "", "guarantee_type": g.guarantee_type, "not_assessed": True,
+                               "note": NOT_ASSESSED})  # fmt: skip
+            continue
         guarantees.append({
             "guarantee_id": g.guarantee_id,
             "loan_id": g.loan_id,

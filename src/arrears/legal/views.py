@@ -761,19 +761,20 @@ def decide(request: HttpRequest, matter_id: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     approve = request.POST.get("decision") == "approve"
     back = _safe_next(request, reverse("legal_matter", args=[matter.pk]))
-    if form.is_valid():
-        try:
-            services.decide_referral(
-                matter, actor=user, approve=approve, note=form.cleaned_data.get("note") or ""
-            )
-        except NotFound:
-            raise
-        except DomainError as exc:
-            if back.startswith(reverse("legal_referrals")):
-                messages.error(request, exc.message)
-                return redirect(back)
-            form.add_error(None, exc.message)
-            return _render_matter(request, matter, {"decide": form}, status=400)
+    if not form.is_valid():  # nothing decided: the errors on the matter page, as its other forms do
+        return _render_matter(request, matter, {"decide": form}, status=400)
+    try:
+        services.decide_referral(
+            matter, actor=user, approve=approve, note=form.cleaned_data.get("note") or ""
+        )
+    except NotFound:
+        raise
+    except DomainError as exc:
+        if back.startswith(reverse("legal_referrals")):
+            messages.error(request, exc.message)
+            return redirect(back)
+        form.add_error(None, exc.message)
+        return _render_matter(request, matter, {"decide": form}, status=400)
     if approve:
         messages.success(request, _("Referral of matter %(id)s approved.") % {"id": matter.pk})
     else:
@@ -1107,7 +1108,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     user = legal_user(request)
     batch = selectors.get_batch(user, batch_id)
     full_pii = portfolio_selectors.shows_full_pii(user)
-    rows = selectors.batch_matters(batch, full_pii=full_pii)
+    rows = selectors.batch_matters(batch, full_pii=full_pii, user=user)
     for row in rows:
         row["next_deadline_label"] = lifecycle.DEADLINE_LABELS.get(row["next_deadline_kind"], "")
     _record_pii(user, [r["borrower_id"] for r in rows], f"litigation batch {batch.pk}")
@@ -1156,7 +1157,12 @@ def batch_zip(request: HttpRequest, batch_id: int) -> FileResponse:
     """The batch's zip (a folder per matter: 起诉状.docx, 证据清单.docx, manifest.json; index.csv), streamed."""
     user = legal_user(request)
     batch = selectors.get_batch(user, batch_id)
+    if not selectors.batch_fully_visible(user, batch):
+        # the zip names every party in full (ID numbers): only for whoever still sees each of its matters
+        raise NotFound(f"batch {batch.pk}'s zip not found", batch_id=batch.pk)
     path = selectors.batch_zip_path(batch)
+    audit.record("legal.batch_zip_read", "LitigationBatch", batch.pk, actor=user,
+                 after={"sha256": batch.zip_sha256, "matters": [int(i) for i in batch.matter_ids]})  # fmt: skip
     return FileResponse(path.open("rb"), as_attachment=True, filename=f"litigation-batch-{batch.pk}.zip",
                         content_type="application/zip")  # fmt: skip
 
@@ -1180,7 +1186,7 @@ def batch_file(request: HttpRequest, batch_id: int) -> HttpResponse:
             messages.success(request, _("%(n)s matters filed.") % {"n": n})
             return redirect("legal_batch", batch_id=batch.pk)
     full_pii = portfolio_selectors.shows_full_pii(user)
-    rows = selectors.batch_matters(batch, full_pii=full_pii)
+    rows = selectors.batch_matters(batch, full_pii=full_pii, user=user)
     return render(request, "legal/batch.html", {
         **_batch_context(batch), "rows": rows, "full_pii": full_pii, "file_form": form, "works": True,
     }, status=400)  # fmt: skip

@@ -110,15 +110,20 @@ def guarantees(
     calendar: calc.WorkdayCalendar | None = None,
 ) -> pl.DataFrame:
     """Per guarantee (`rows`: guarantee_id, loan_id, guarantee_type, period_end, last_due, acted_on — the first
-    suit or demand that preserves it, null when none): `ends_on`, `days_left` at `as_of` and `preserved`."""
+    suit or demand that preserves it, null when none): `ends_on`, `days_left` at `as_of` and `preserved`. A due date
+    before the rule table's first version has no known end (null): the watch leaves it out."""
     keyed = rows.filter(pl.col("last_due").is_not_null())
     combos = keyed.select("last_due", "period_end", "guarantee_type").unique()
-    ends = [
-        calc.guarantee_period(
-            due, agreed_until=end, guarantee_type=kind or "general", rules=rules, calendar=calendar
-        ).ends_on
-        for due, end, kind in combos.iter_rows()
-    ]
+
+    def ends_on(due: dt.date, end: dt.date | None, kind: str | None) -> dt.date | None:
+        try:
+            return calc.guarantee_period(
+                due, agreed_until=end, guarantee_type=kind or "general", rules=rules, calendar=calendar
+            ).ends_on
+        except RuleNotFound:  # due before the rule's first version (民法典, 2021-01-01): not assessed here
+            return None
+
+    ends = [ends_on(due, end, kind) for due, end, kind in combos.iter_rows()]
     combos = combos.with_columns(ends_on=pl.Series(ends, dtype=pl.Date))
     return (
         keyed.join(combos, on=["last_due", "period_end", "guarantee_type"], how="left", nulls_equal=True)
